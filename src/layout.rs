@@ -1,0 +1,166 @@
+//! The C-visible data layouts: the kernel's `struct klp_modinfo`, `struct mod_kallsyms` and
+//! `struct load_info` (v6.14 field order), and klpelf's own minimal `struct module`.
+//!
+//! The `Elf64_*` records are goblin's `#[repr(C)]` types; in C they are the `<elf.h>` typedefs of the
+//! same name, which the header includes rather than redefines.
+
+use core::ffi::{c_char, c_uint, c_ulong};
+
+/// The ELF file header (`Elf64_Ehdr` of `<elf.h>`).
+#[allow(non_camel_case_types)]
+pub type Elf64_Ehdr = goblin::elf64::header::Header;
+/// An ELF section header (`Elf64_Shdr` of `<elf.h>`).
+#[allow(non_camel_case_types)]
+pub type Elf64_Shdr = goblin::elf64::section_header::SectionHeader;
+/// An ELF symbol (`Elf64_Sym` of `<elf.h>`).
+#[allow(non_camel_case_types)]
+pub type Elf64_Sym = goblin::elf64::sym::Sym;
+
+/// Length of `struct module`'s `name`, including the terminating NUL: `64 - sizeof(unsigned long)`,
+/// as in the kernel on 64-bit hosts.
+pub const MODULE_NAME_LEN: usize = 56;
+
+/// The ELF information a livepatch module keeps for its lifetime (the kernel's `struct klp_modinfo`,
+/// 88 bytes). Filled by `copy_module_elf()`, released by `free_module_elf()`.
+#[repr(C)]
+pub struct KlpModinfo {
+    /// A copy of the module's ELF header.
+    pub hdr: Elf64_Ehdr,
+    /// A copy of the section header table (`hdr.e_shnum` entries, or `sechdrs[0].sh_size` entries under
+    /// extended numbering), with `sechdrs[symndx].sh_addr` pointing at `core_kallsyms.symtab`.
+    pub sechdrs: *mut Elf64_Shdr,
+    /// A copy of the section-name string table (`sechdrs[e_shstrndx].sh_size` bytes).
+    pub secstrings: *mut c_char,
+    /// Index of the symbol table section.
+    pub symndx: c_uint,
+}
+
+/// The symbol table a module keeps after init (the kernel's `struct mod_kallsyms`, 32 bytes).
+#[repr(C)]
+pub struct ModKallsyms {
+    /// The symbols; for livepatch modules every symbol of the image, in its original order.
+    pub symtab: *mut Elf64_Sym,
+    /// Number of entries in `symtab`.
+    pub num_symtab: c_uint,
+    /// The symbol string table that `symtab[i].st_name` indexes.
+    pub strtab: *mut c_char,
+    /// One symbol type character per symbol (as `nm` prints them); may be NULL.
+    pub typetab: *mut c_char,
+}
+
+/// klpelf's own minimal module: the members of the kernel's `struct module` that the livepatch ELF
+/// persistence uses, in the kernel's order. It is not the kernel's `struct module` (whose layout
+/// depends on the kernel's configuration); start it zeroed.
+#[repr(C)]
+pub struct Module {
+    /// The module's name, NUL-terminated.
+    pub name: [c_char; MODULE_NAME_LEN],
+    /// The symbol table kept for the module's lifetime; `copy_module_elf()` points the copied symbol
+    /// table section's `sh_addr` at `core_kallsyms.symtab`.
+    pub core_kallsyms: ModKallsyms,
+    /// True for a livepatch module (its `.modinfo` carries `livepatch=`).
+    pub klp: bool,
+    /// True while the livepatch is enabled (kept for layout parity; klpelf does not use it).
+    pub klp_alive: bool,
+    /// The persisted ELF information: NULL until `copy_module_elf()` succeeds, NULL again after
+    /// `free_module_elf()`.
+    pub klp_info: *mut KlpModinfo,
+}
+
+/// Section indices found while checking the image (the kernel's anonymous `index` member of
+/// `struct load_info`, named here so that C reads `info->index.sym` as in the kernel).
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct LoadInfoIndex {
+    /// The symbol table section (`SHT_SYMTAB`).
+    pub sym: c_uint,
+    /// The symbol string table section (the symbol table's `sh_link`).
+    pub str: c_uint,
+    /// The `.gnu.linkonce.this_module` section.
+    pub r#mod: c_uint,
+    /// The `__versions` section, 0 if absent.
+    pub vers: c_uint,
+    /// The `.modinfo` section, 0 if absent.
+    pub info: c_uint,
+    /// The `.data..percpu` section, 0 if absent.
+    pub pcpu: c_uint,
+    /// The `__version_ext_crcs` section, 0 if absent.
+    pub vers_ext_crc: c_uint,
+    /// The `__version_ext_names` section, 0 if absent.
+    pub vers_ext_name: c_uint,
+}
+
+/// A module image being loaded (the kernel's `struct load_info`, v6.14 field order, with
+/// `CONFIG_KALLSYMS` and without `CONFIG_MODULE_DECOMPRESS`). `copy_module_elf()` reads only `hdr`,
+/// `sechdrs`, `secstrings` and `index.sym`.
+#[repr(C)]
+pub struct LoadInfo {
+    /// The module's name (from `.modinfo`'s `name=` tag).
+    pub name: *const c_char,
+    /// The module being loaded.
+    pub r#mod: *mut Module,
+    /// The image's ELF header.
+    pub hdr: *mut Elf64_Ehdr,
+    /// Length of the image in bytes.
+    pub len: c_ulong,
+    /// The image's section header table.
+    pub sechdrs: *mut Elf64_Shdr,
+    /// The section-name string table (section `hdr->e_shstrndx`).
+    pub secstrings: *mut c_char,
+    /// The symbol string table (section `index.str`).
+    pub strtab: *mut c_char,
+    /// Offset of the core symbol table in the module's core allocation.
+    pub symoffs: c_ulong,
+    /// Offset of the core string table in the module's core allocation.
+    pub stroffs: c_ulong,
+    /// Offset of the init symbol type table.
+    pub init_typeoffs: c_ulong,
+    /// Offset of the core symbol type table.
+    pub core_typeoffs: c_ulong,
+    /// True when the module's signature was verified.
+    pub sig_ok: bool,
+    /// Offset of the init `struct mod_kallsyms`.
+    pub mod_kallsyms_init_off: c_ulong,
+    /// Indices of the sections the loader needs.
+    pub index: LoadInfoIndex,
+}
+
+/// Compile-time proof that the Rust layouts are the kernel's (x86-64 / LP64 numbers).
+const _: () = {
+    use core::mem::{align_of, offset_of, size_of};
+    assert!(size_of::<Elf64_Ehdr>() == 64);
+    assert!(size_of::<Elf64_Shdr>() == 64);
+    assert!(size_of::<Elf64_Sym>() == 24);
+    assert!(size_of::<KlpModinfo>() == 88 && align_of::<KlpModinfo>() == 8);
+    assert!(offset_of!(KlpModinfo, hdr) == 0);
+    assert!(offset_of!(KlpModinfo, sechdrs) == 64);
+    assert!(offset_of!(KlpModinfo, secstrings) == 72);
+    assert!(offset_of!(KlpModinfo, symndx) == 80);
+    assert!(size_of::<ModKallsyms>() == 32);
+    assert!(offset_of!(ModKallsyms, symtab) == 0);
+    assert!(offset_of!(ModKallsyms, num_symtab) == 8);
+    assert!(offset_of!(ModKallsyms, strtab) == 16);
+    assert!(offset_of!(ModKallsyms, typetab) == 24);
+    assert!(size_of::<Module>() == 104);
+    assert!(offset_of!(Module, name) == 0);
+    assert!(offset_of!(Module, core_kallsyms) == 56);
+    assert!(offset_of!(Module, klp) == 88);
+    assert!(offset_of!(Module, klp_alive) == 89);
+    assert!(offset_of!(Module, klp_info) == 96);
+    assert!(size_of::<LoadInfoIndex>() == 32);
+    assert!(offset_of!(LoadInfoIndex, sym) == 0);
+    assert!(offset_of!(LoadInfoIndex, vers_ext_name) == 28);
+    assert!(size_of::<LoadInfo>() == 136);
+    assert!(offset_of!(LoadInfo, name) == 0);
+    assert!(offset_of!(LoadInfo, r#mod) == 8);
+    assert!(offset_of!(LoadInfo, hdr) == 16);
+    assert!(offset_of!(LoadInfo, len) == 24);
+    assert!(offset_of!(LoadInfo, sechdrs) == 32);
+    assert!(offset_of!(LoadInfo, secstrings) == 40);
+    assert!(offset_of!(LoadInfo, strtab) == 48);
+    assert!(offset_of!(LoadInfo, symoffs) == 56);
+    assert!(offset_of!(LoadInfo, core_typeoffs) == 80);
+    assert!(offset_of!(LoadInfo, sig_ok) == 88);
+    assert!(offset_of!(LoadInfo, mod_kallsyms_init_off) == 96);
+    assert!(offset_of!(LoadInfo, index) == 104);
+};

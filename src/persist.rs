@@ -1,0 +1,223 @@
+//! The livepatch ELF persistence itself: the kernel's `copy_module_elf()` / `free_module_elf()`
+//! (`kernel/module/livepatch.c`) over tables already proven in range.
+//!
+//! Where the kernel makes three allocations, klpelf makes one block holding, in order, its size,
+//! the `struct klp_modinfo`, the section header table and the section-name table. The pointers inside
+//! `klp_info` point into that block, so only `release` may free them, all at once.
+
+use core::mem::{align_of, size_of};
+use core::ptr::{self, NonNull};
+
+use goblin::elf::section_header::SHN_XINDEX;
+
+use crate::alloc;
+use crate::error::Error;
+use crate::layout::{Elf64_Ehdr, Elf64_Shdr, Elf64_Sym, KlpModinfo};
+
+/// The largest section count accepted: section indices are 32-bit in ELF64 (`SHT_SYMTAB_SHNDX`).
+const MAX_SECTIONS: u64 = u32::MAX as u64;
+
+/// The module's section count and section-name table index, decoded like the ELF specification
+/// says: under extended numbering (`e_shnum == 0`, `e_shstrndx == SHN_XINDEX`) they live in
+/// section 0's `sh_size` and `sh_link`. The kernel reads `e_shnum`/`e_shstrndx` only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Numbering {
+    /// Entries in the section header table.
+    pub count: usize,
+    /// Index of the section-name string table.
+    pub shstrndx: usize,
+}
+
+impl Numbering {
+    /// Decodes the numbering from the header and section 0, and proves that the section-name table
+    /// and the symbol table `symndx` are real sections of the table.
+    pub fn decode(hdr: &Elf64_Ehdr, sec0: &Elf64_Shdr, symndx: u32) -> Result<Self, Error> {
+        let count = match hdr.e_shnum {
+            0 => sec0.sh_size,
+            n => u64::from(n),
+        };
+        if count > MAX_SECTIONS {
+            return Err(Error::TooManySections { count });
+        }
+        let shstrndx = match u32::from(hdr.e_shstrndx) {
+            SHN_XINDEX => u64::from(sec0.sh_link),
+            n => u64::from(n),
+        };
+        check_index("e_shstrndx", shstrndx, count)?;
+        check_index("index.sym", u64::from(symndx), count)?;
+        // Both fit: they are below `count`, which is at most u32::MAX.
+        Ok(Numbering { count: count as usize, shstrndx: shstrndx as usize })
+    }
+}
+
+/// A section index must name a section other than the null section 0.
+fn check_index(what: &'static str, index: u64, count: u64) -> Result<(), Error> {
+    if index == 0 {
+        Err(Error::IndexUndefined { what })
+    } else if index >= count {
+        Err(Error::IndexOutOfRange { what, index, count })
+    } else {
+        Ok(())
+    }
+}
+
+/// Length of the section-name table that `shdr` (section `e_shstrndx`) describes.
+pub fn secstrings_len(shdr: &Elf64_Shdr) -> Result<usize, Error> {
+    match usize::try_from(shdr.sh_size) {
+        Ok(len) if len <= isize::MAX as usize => Ok(len),
+        _ => Err(Error::TooLarge { what: "section-name table", size: shdr.sh_size }),
+    }
+}
+
+/// What `copy_module_elf()` reads from `struct load_info`, as proven-in-range borrowed views.
+pub struct ElfTables<'a> {
+    /// The ELF header.
+    pub hdr: &'a Elf64_Ehdr,
+    /// The whole section header table.
+    pub sechdrs: &'a [Elf64_Shdr],
+    /// The section-name table, `sechdrs[e_shstrndx].sh_size` bytes.
+    pub secstrings: &'a [u8],
+    /// Index of the symbol table; below `sechdrs.len()`.
+    pub symndx: u32,
+}
+
+/// Byte offsets of the parts of one persisted block.
+struct BlockLayout {
+    info: usize,
+    sechdrs: usize,
+    secstrings: usize,
+    size: usize,
+}
+
+impl BlockLayout {
+    fn new(sections: usize, secstrings: usize) -> Result<Self, Error> {
+        const _: () = assert!(align_of::<KlpModinfo>() <= 8 && align_of::<Elf64_Shdr>() <= 8);
+        const _: () = assert!(size_of::<usize>() % 8 == 0 && size_of::<KlpModinfo>() % 8 == 0);
+        let info = size_of::<usize>();
+        let sechdrs = info + size_of::<KlpModinfo>();
+        let too_large = Error::TooLarge { what: "persisted ELF info", size: u64::MAX };
+        let secstrings_at = sections
+            .checked_mul(size_of::<Elf64_Shdr>())
+            .and_then(|bytes| bytes.checked_add(sechdrs))
+            .ok_or(too_large)?;
+        let size = secstrings_at.checked_add(secstrings).ok_or(too_large)?;
+        Ok(BlockLayout { info, sechdrs, secstrings: secstrings_at, size })
+    }
+}
+
+/// The kernel's `copy_module_elf()`: copies the header, the section header table and the
+/// section-name table, and points the copied symbol table section's `sh_addr` at `symtab` (the
+/// module's `core_kallsyms.symtab`). Returns the new `klp_info`; only [`release`] frees it.
+pub fn persist(tables: &ElfTables<'_>, symtab: *mut Elf64_Sym) -> Result<NonNull<KlpModinfo>, Error> {
+    let layout = BlockLayout::new(tables.sechdrs.len(), tables.secstrings.len())?;
+    let block = alloc::allocate(layout.size)?;
+    let base = block.as_ptr();
+    // SAFETY: `base` is an 8-aligned block of `layout.size` bytes, and the offsets below keep every
+    // part inside it, 8-aligned and disjoint (BlockLayout::new). The sources are live borrowed slices
+    // that cannot overlap a block just allocated.
+    unsafe {
+        base.cast::<usize>().write(layout.size);
+        let sechdrs = base.add(layout.sechdrs).cast::<Elf64_Shdr>();
+        ptr::copy_nonoverlapping(tables.sechdrs.as_ptr(), sechdrs, tables.sechdrs.len());
+        (*sechdrs.add(tables.symndx as usize)).sh_addr = symtab as u64;
+        let secstrings = base.add(layout.secstrings);
+        ptr::copy_nonoverlapping(tables.secstrings.as_ptr(), secstrings, tables.secstrings.len());
+        let info = base.add(layout.info).cast::<KlpModinfo>();
+        info.write(KlpModinfo {
+            hdr: *tables.hdr,
+            sechdrs,
+            secstrings: secstrings.cast(),
+            symndx: tables.symndx,
+        });
+        Ok(NonNull::new_unchecked(info))
+    }
+}
+
+/// The kernel's `free_module_elf()`: frees everything [`persist`] made.
+///
+/// # Safety
+/// `info` was returned by [`persist`] and has not been released.
+pub unsafe fn release(info: NonNull<KlpModinfo>) {
+    // SAFETY: `persist` placed the block's size one `usize` before the modinfo it returned.
+    unsafe {
+        let block = info.cast::<u8>().sub(size_of::<usize>());
+        let size = block.cast::<usize>().read();
+        alloc::deallocate(block, size);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hdr(shnum: u16, shstrndx: u16) -> Elf64_Ehdr {
+        Elf64_Ehdr { e_shnum: shnum, e_shstrndx: shstrndx, ..Default::default() }
+    }
+
+    fn sec0(size: u64, link: u32) -> Elf64_Shdr {
+        Elf64_Shdr { sh_size: size, sh_link: link, ..Default::default() }
+    }
+
+    #[test]
+    fn plain_numbering() {
+        let n = Numbering::decode(&hdr(12, 11), &sec0(0, 0), 3).unwrap();
+        assert_eq!(n, Numbering { count: 12, shstrndx: 11 });
+    }
+
+    #[test]
+    fn extended_numbering() {
+        let n = Numbering::decode(&hdr(0, SHN_XINDEX as u16), &sec0(70_000, 69_999), 5).unwrap();
+        assert_eq!(n, Numbering { count: 70_000, shstrndx: 69_999 });
+    }
+
+    #[test]
+    fn bad_indices() {
+        let s0 = sec0(0, 0);
+        assert_eq!(
+            Numbering::decode(&hdr(12, 12), &s0, 3),
+            Err(Error::IndexOutOfRange { what: "e_shstrndx", index: 12, count: 12 })
+        );
+        assert_eq!(
+            Numbering::decode(&hdr(12, 0), &s0, 3),
+            Err(Error::IndexUndefined { what: "e_shstrndx" })
+        );
+        assert_eq!(
+            Numbering::decode(&hdr(12, 11), &s0, 0),
+            Err(Error::IndexUndefined { what: "index.sym" })
+        );
+        assert_eq!(
+            Numbering::decode(&hdr(12, 11), &s0, 12),
+            Err(Error::IndexOutOfRange { what: "index.sym", index: 12, count: 12 })
+        );
+        assert_eq!(
+            Numbering::decode(&hdr(0, SHN_XINDEX as u16), &sec0(1 << 40, 2), 1),
+            Err(Error::TooManySections { count: 1 << 40 })
+        );
+    }
+
+    #[test]
+    fn persist_copies_and_redirects() {
+        let h = hdr(3, 1);
+        let mut secs = [Elf64_Shdr::default(); 3];
+        secs[1].sh_size = 5;
+        secs[2].sh_addr = 0x1234;
+        secs[2].sh_name = 7;
+        let names = *b"\0abc\0";
+        let tables = ElfTables { hdr: &h, sechdrs: &secs, secstrings: &names, symndx: 2 };
+        let before = alloc::live_blocks();
+        let info = persist(&tables, 0xdead_beef as *mut Elf64_Sym).unwrap();
+        // SAFETY: `info` is a live block from `persist`, read before it is released.
+        unsafe {
+            let i = info.as_ref();
+            assert!(i.hdr == h);
+            assert_eq!(i.symndx, 2);
+            let copied = core::slice::from_raw_parts(i.sechdrs, 3);
+            assert_eq!(copied[2].sh_addr, 0xdead_beef);
+            assert_eq!(copied[2].sh_name, 7);
+            assert!(copied[1] == secs[1]);
+            assert_eq!(core::slice::from_raw_parts(i.secstrings.cast::<u8>(), 5), &names);
+            release(info);
+        }
+        assert_eq!(alloc::live_blocks(), before);
+    }
+}
