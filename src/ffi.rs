@@ -48,16 +48,21 @@ unsafe fn non_null<'a, T>(ptr: *const T, what: &'static str) -> Result<&'a T, Er
 /// The pointers in `info` must be as `struct load_info` documents: `hdr` a valid header, `sechdrs`
 /// the section header table it describes, `secstrings` the section-name table's bytes.
 unsafe fn elf_tables(info: &LoadInfo) -> Result<ElfTables<'_>, Error> {
-    // SAFETY (all three): the caller's contract for `info`, checked for NULL here.
+    // SAFETY: the caller's contract for `info->hdr`; NULL is rejected.
     let hdr = unsafe { non_null(info.hdr, "info->hdr") }?;
+    // SAFETY: the caller's contract: a non-NULL `sechdrs` holds at least section 0.
     let sec0 = unsafe { non_null(info.sechdrs, "info->sechdrs") }?;
-    let secstrings = unsafe { non_null(info.secstrings, "info->secstrings") }?;
+    // Not borrowed yet: the table may be empty, so no byte of it is known to be readable.
+    if info.secstrings.is_null() {
+        return Err(Error::NullArgument("info->secstrings"));
+    }
     let numbering = Numbering::decode(hdr, sec0, info.index.sym)?;
     // SAFETY: `sechdrs` holds the `count` headers that the header and section 0 announce.
     let sechdrs = unsafe { slice::from_raw_parts(info.sechdrs, numbering.count) };
     let secstrings_len = persist::secstrings_len(&sechdrs[numbering.shstrndx])?;
     // SAFETY: `secstrings` holds the section-name table, `sh_size` bytes (at most isize::MAX).
-    let secstrings = unsafe { slice::from_raw_parts((secstrings as *const c_char).cast(), secstrings_len) };
+    let secstrings =
+        unsafe { slice::from_raw_parts(info.secstrings.cast_const().cast(), secstrings_len) };
     Ok(ElfTables { hdr, sechdrs, secstrings, symndx: info.index.sym })
 }
 
@@ -150,12 +155,11 @@ pub extern "C" fn klpelf_last_error() -> *const c_char {
 /// the header it was built with). A static string; do not free it.
 #[no_mangle]
 pub extern "C" fn klpelf_version() -> *const c_char {
-    const VERSION: &CStr = match CStr::from_bytes_with_nul(
-        concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes(),
-    ) {
-        Ok(version) => version,
-        Err(_) => panic!("the package version contains a NUL"),
-    };
+    const VERSION: &CStr =
+        match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
+            Ok(version) => version,
+            Err(_) => panic!("the package version contains a NUL"),
+        };
     VERSION.as_ptr()
 }
 

@@ -108,7 +108,10 @@ impl BlockLayout {
 /// The kernel's `copy_module_elf()`: copies the header, the section header table and the
 /// section-name table, and points the copied symbol table section's `sh_addr` at `symtab` (the
 /// module's `core_kallsyms.symtab`). Returns the new `klp_info`; only [`release`] frees it.
-pub fn persist(tables: &ElfTables<'_>, symtab: *mut Elf64_Sym) -> Result<NonNull<KlpModinfo>, Error> {
+pub fn persist(
+    tables: &ElfTables<'_>,
+    symtab: *mut Elf64_Sym,
+) -> Result<NonNull<KlpModinfo>, Error> {
     let layout = BlockLayout::new(tables.sechdrs.len(), tables.secstrings.len())?;
     let block = alloc::allocate(layout.size)?;
     let base = block.as_ptr();

@@ -1,0 +1,32 @@
+# ctest tests of how C projects consume klpelf: the native library list, a separate consumer project
+# built against the build tree (add_subdirectory) and against an installed tree (find_package), and
+# the same consumer linked through pkg-config and through a plain cc line.
+
+set(klpelf_consumer_work "${CMAKE_CURRENT_BINARY_DIR}/consumer-tests")
+set(klpelf_consumer_args
+  -DKLPELF_SOURCE_DIR=${CMAKE_CURRENT_SOURCE_DIR}
+  -DKLPELF_BINARY_DIR=${CMAKE_CURRENT_BINARY_DIR}
+  -DKLPELF_CARGO=${KLPELF_CARGO}
+  -DKLPELF_CARGO_PROFILE=${KLPELF_CARGO_PROFILE}
+  -DKLPELF_CARGO_TARGET_DIR=${KLPELF_CARGO_TARGET_DIR}
+  "-DKLPELF_NATIVE_LIBS=${KLPELF_NATIVE_LIBS}"
+  -DLIBDIR=${CMAKE_INSTALL_LIBDIR}
+  -DINCLUDEDIR=${CMAKE_INSTALL_INCLUDEDIR}
+  -DC_COMPILER=${CMAKE_C_COMPILER}
+  -DWORK=${klpelf_consumer_work})
+
+add_test(NAME native_static_libs
+  COMMAND ${CMAKE_COMMAND} ${klpelf_consumer_args} -DMODE=native-libs
+          -P ${CMAKE_CURRENT_SOURCE_DIR}/cmake/ConsumerTest.cmake)
+foreach(mode IN ITEMS add_subdirectory install find_package pkg_config plain_cc)
+  add_test(NAME consumer_${mode}
+    COMMAND ${CMAKE_COMMAND} ${klpelf_consumer_args} -DMODE=${mode}
+            -P ${CMAKE_CURRENT_SOURCE_DIR}/cmake/ConsumerTest.cmake)
+endforeach()
+# The installed tree is made once and shared by the consumers that use it.
+set_tests_properties(consumer_install PROPERTIES FIXTURES_SETUP klpelf_installed)
+set_tests_properties(consumer_find_package consumer_pkg_config consumer_plain_cc
+  PROPERTIES FIXTURES_REQUIRED klpelf_installed)
+# They all drive cargo or cmake on shared directories: one at a time.
+set_tests_properties(native_static_libs consumer_add_subdirectory consumer_install
+  consumer_find_package consumer_pkg_config consumer_plain_cc PROPERTIES RESOURCE_LOCK klpelf_cargo)
