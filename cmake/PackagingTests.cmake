@@ -9,6 +9,7 @@ set(klpelf_consumer_args
   -DKLPELF_CARGO=${KLPELF_CARGO}
   -DKLPELF_CARGO_PROFILE=${KLPELF_CARGO_PROFILE}
   -DKLPELF_CARGO_TARGET_DIR=${KLPELF_CARGO_TARGET_DIR}
+  -DKLPELF_LIB=${KLPELF_LIB}
   "-DKLPELF_NATIVE_LIBS=${KLPELF_NATIVE_LIBS}"
   -DLIBDIR=${CMAKE_INSTALL_LIBDIR}
   -DINCLUDEDIR=${CMAKE_INSTALL_INCLUDEDIR}
@@ -17,6 +18,9 @@ set(klpelf_consumer_args
 
 add_test(NAME native_static_libs
   COMMAND ${CMAKE_COMMAND} ${klpelf_consumer_args} -DMODE=native-libs
+          -P ${CMAKE_CURRENT_SOURCE_DIR}/cmake/ConsumerTest.cmake)
+add_test(NAME library_symbols
+  COMMAND ${CMAKE_COMMAND} ${klpelf_consumer_args} -DMODE=symbols
           -P ${CMAKE_CURRENT_SOURCE_DIR}/cmake/ConsumerTest.cmake)
 foreach(mode IN ITEMS add_subdirectory install find_package pkg_config plain_cc)
   add_test(NAME consumer_${mode}
