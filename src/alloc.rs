@@ -137,3 +137,58 @@ pub unsafe fn deallocate(block: NonNull<u8>, size: usize) {
     }
     leave();
 }
+
+/// A block from the configured allocator that records its size in the word just before the bytes
+/// it hands out, so that it can be freed from that pointer alone (after a trip through C). It is
+/// freed when dropped; [`OwnedBlock::into_raw`] gives up ownership.
+pub struct OwnedBlock {
+    data: NonNull<u8>,
+}
+
+/// Bytes in front of an [`OwnedBlock`]'s data: its total size, padded to keep the data 8-aligned.
+const SIZE_PREFIX: usize = 8;
+
+impl OwnedBlock {
+    /// Allocates `size` bytes (8-aligned, uninitialised) from the configured allocator.
+    pub fn new(size: usize) -> Result<Self, Error> {
+        const _: () = assert!(core::mem::size_of::<usize>() <= SIZE_PREFIX);
+        let total = size.checked_add(SIZE_PREFIX).ok_or(Error::OutOfMemory { size })?;
+        let base = allocate(total)?;
+        // SAFETY: the block is 8-aligned and `total >= SIZE_PREFIX` bytes long.
+        unsafe {
+            base.cast::<usize>().write(total);
+            Ok(OwnedBlock { data: base.add(SIZE_PREFIX) })
+        }
+    }
+
+    /// The block's bytes.
+    pub fn as_ptr(&self) -> *mut u8 {
+        self.data.as_ptr()
+    }
+
+    /// Gives up ownership; [`OwnedBlock::from_raw`] takes it back.
+    pub fn into_raw(self) -> NonNull<u8> {
+        let data = self.data;
+        core::mem::forget(self);
+        data
+    }
+
+    /// Takes back a block given up by [`OwnedBlock::into_raw`].
+    ///
+    /// # Safety
+    /// `data` came from `into_raw` and is not used again after this block is dropped.
+    pub unsafe fn from_raw(data: NonNull<u8>) -> Self {
+        OwnedBlock { data }
+    }
+}
+
+impl Drop for OwnedBlock {
+    fn drop(&mut self) {
+        // SAFETY: `new` allocated the block SIZE_PREFIX bytes before `data` and wrote its total
+        // size there; ownership is unique, so it is freed once.
+        unsafe {
+            let base = self.data.sub(SIZE_PREFIX);
+            deallocate(base, base.cast::<usize>().read());
+        }
+    }
+}

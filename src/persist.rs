@@ -1,16 +1,16 @@
 //! The livepatch ELF persistence itself: the kernel's `copy_module_elf()` / `free_module_elf()`
 //! (`kernel/module/livepatch.c`) over tables already proven in range.
 //!
-//! Where the kernel makes three allocations, klpelf makes one block holding, in order, its size,
-//! the `struct klp_modinfo`, the section header table and the section-name table. The pointers inside
-//! `klp_info` point into that block, so only `release` may free them, all at once.
+//! Where the kernel makes three allocations, klpelf makes one block (an [`OwnedBlock`]) holding, in
+//! order, the `struct klp_modinfo`, the section header table and the section-name table. The
+//! pointers inside `klp_info` point into that block, so only `release` may free them, all at once.
 
 use core::mem::{align_of, size_of};
 use core::ptr::{self, NonNull};
 
 use goblin::elf::section_header::SHN_XINDEX;
 
-use crate::alloc;
+use crate::alloc::OwnedBlock;
 use crate::error::Error;
 use crate::layout::{Elf64_Ehdr, Elf64_Shdr, Elf64_Sym, KlpModinfo};
 
@@ -83,7 +83,6 @@ pub struct ElfTables<'a> {
 
 /// Byte offsets of the parts of one persisted block.
 struct BlockLayout {
-    info: usize,
     sechdrs: usize,
     secstrings: usize,
     size: usize,
@@ -92,16 +91,15 @@ struct BlockLayout {
 impl BlockLayout {
     fn new(sections: usize, secstrings: usize) -> Result<Self, Error> {
         const _: () = assert!(align_of::<KlpModinfo>() <= 8 && align_of::<Elf64_Shdr>() <= 8);
-        const _: () = assert!(size_of::<usize>() % 8 == 0 && size_of::<KlpModinfo>() % 8 == 0);
-        let info = size_of::<usize>();
-        let sechdrs = info + size_of::<KlpModinfo>();
+        const _: () = assert!(size_of::<KlpModinfo>() % 8 == 0);
+        let sechdrs = size_of::<KlpModinfo>();
         let too_large = Error::TooLarge { what: "persisted ELF info", size: u64::MAX };
         let secstrings_at = sections
             .checked_mul(size_of::<Elf64_Shdr>())
             .and_then(|bytes| bytes.checked_add(sechdrs))
             .ok_or(too_large)?;
         let size = secstrings_at.checked_add(secstrings).ok_or(too_large)?;
-        Ok(BlockLayout { info, sechdrs, secstrings: secstrings_at, size })
+        Ok(BlockLayout { sechdrs, secstrings: secstrings_at, size })
     }
 }
 
@@ -113,27 +111,25 @@ pub fn persist(
     symtab: *mut Elf64_Sym,
 ) -> Result<NonNull<KlpModinfo>, Error> {
     let layout = BlockLayout::new(tables.sechdrs.len(), tables.secstrings.len())?;
-    let block = alloc::allocate(layout.size)?;
+    let block = OwnedBlock::new(layout.size)?;
     let base = block.as_ptr();
     // SAFETY: `base` is an 8-aligned block of `layout.size` bytes, and the offsets below keep every
     // part inside it, 8-aligned and disjoint (BlockLayout::new). The sources are live borrowed slices
     // that cannot overlap a block just allocated.
     unsafe {
-        base.cast::<usize>().write(layout.size);
         let sechdrs = base.add(layout.sechdrs).cast::<Elf64_Shdr>();
         ptr::copy_nonoverlapping(tables.sechdrs.as_ptr(), sechdrs, tables.sechdrs.len());
         (*sechdrs.add(tables.symndx as usize)).sh_addr = symtab as u64;
         let secstrings = base.add(layout.secstrings);
         ptr::copy_nonoverlapping(tables.secstrings.as_ptr(), secstrings, tables.secstrings.len());
-        let info = base.add(layout.info).cast::<KlpModinfo>();
-        info.write(KlpModinfo {
+        base.cast::<KlpModinfo>().write(KlpModinfo {
             hdr: *tables.hdr,
             sechdrs,
             secstrings: secstrings.cast(),
             symndx: tables.symndx,
         });
-        Ok(NonNull::new_unchecked(info))
     }
+    Ok(block.into_raw().cast())
 }
 
 /// The kernel's `free_module_elf()`: frees everything [`persist`] made.
@@ -141,12 +137,8 @@ pub fn persist(
 /// # Safety
 /// `info` was returned by [`persist`] and has not been released.
 pub unsafe fn release(info: NonNull<KlpModinfo>) {
-    // SAFETY: `persist` placed the block's size one `usize` before the modinfo it returned.
-    unsafe {
-        let block = info.cast::<u8>().sub(size_of::<usize>());
-        let size = block.cast::<usize>().read();
-        alloc::deallocate(block, size);
-    }
+    // SAFETY: the caller's contract: `info` is the data pointer of a block `persist` gave up.
+    drop(unsafe { OwnedBlock::from_raw(info.cast()) });
 }
 
 #[cfg(test)]
@@ -207,7 +199,6 @@ mod tests {
         secs[2].sh_name = 7;
         let names = *b"\0abc\0";
         let tables = ElfTables { hdr: &h, sechdrs: &secs, secstrings: &names, symndx: 2 };
-        let before = alloc::live_blocks();
         let info = persist(&tables, 0xdead_beef as *mut Elf64_Sym).unwrap();
         // SAFETY: `info` is a live block from `persist`, read before it is released.
         unsafe {
@@ -221,6 +212,5 @@ mod tests {
             assert_eq!(core::slice::from_raw_parts(i.secstrings.cast::<u8>(), 5), &names);
             release(info);
         }
-        assert_eq!(alloc::live_blocks(), before);
     }
 }
