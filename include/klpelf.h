@@ -35,6 +35,23 @@
 #define KLPELF_VERSION_PATCH 0
 
 /**
+ * Flag for `klpelf_setup_load_info()`: accept extended section numbering (`e_shnum == 0` with the
+ * count in section 0's `sh_size`; `e_shstrndx == SHN_XINDEX` with the index in section 0's
+ * `sh_link`), which the kernel's loader rejects. Objects with more than 65,279 sections use it.
+ */
+#define KLPELF_SETUP_ALLOW_XNUM 1
+
+/**
+ * Longest object name the formats read (`MODULE_NAME_LEN - 1`).
+ */
+#define OBJNAME_MAX 55
+
+/**
+ * Longest symbol name the formats read (`KSYM_NAME_LEN - 1`).
+ */
+#define SYMNAME_MAX 511
+
+/**
  * Length of `struct module`'s `name`, including the terminating NUL: `64 - sizeof(unsigned long)`,
  * as in the kernel on 64-bit hosts.
  */
@@ -239,6 +256,47 @@ struct klpelf_allocator {
   void *ctx;
 };
 
+/**
+ * An appended module signature, as `klpelf_module_signature()` reports it. A signed module file is
+ * the ELF part, then the signature (a PKCS#7 message), then the 12-byte `struct module_signature`,
+ * then the 28-byte marker `"~Module signature appended~\n"`, as the kernel's `scripts/sign-file`
+ * writes it. klpelf reports only PKCS#7 signatures (the only kind the kernel accepts); it does not
+ * verify them.
+ */
+struct klpelf_signature {
+  /**
+   * Offset of the signature in the image. The module's ELF part is the `sig_offset` bytes before
+   * it: the `len` that `klpelf_setup_load_info()` stores.
+   */
+  size_t sig_offset;
+  /**
+   * Length of the signature in bytes (the trailer's big-endian `sig_len`, in host byte order).
+   * The signature occupies `[sig_offset, sig_offset + sig_len)`; the 12-byte
+   * `struct module_signature` and the marker follow it up to the end of the image.
+   */
+  unsigned int sig_len;
+  /**
+   * Public-key algorithm (`algo`); 0 for PKCS#7, where the message names it.
+   */
+  unsigned char algo;
+  /**
+   * Digest algorithm (`hash`); 0 for PKCS#7.
+   */
+  unsigned char hash;
+  /**
+   * Key identifier type (`id_type`): always 2 (`PKEY_ID_PKCS7`) in a reported signature.
+   */
+  unsigned char id_type;
+  /**
+   * Length of the signer's name (`signer_len`); 0 for PKCS#7.
+   */
+  unsigned char signer_len;
+  /**
+   * Length of the key identifier (`key_id_len`); 0 for PKCS#7.
+   */
+  unsigned char key_id_len;
+};
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -303,6 +361,135 @@ const char *klpelf_last_error(void);
  * the header it was built with). A static string; do not free it.
  */
 const char *klpelf_version(void);
+
+/**
+ * Checks a module image the way the kernel's loader does and describes it in `*info`, ready for
+ * `klpelf_prepare_module()` and `copy_module_elf()`.
+ *
+ * `image` holds `len` bytes of a module file (`.ko`), signed or not. In order:
+ * 1. an appended module signature is stripped as the kernel strips it: `info->len` becomes the
+ *    length of the ELF part (a signature that is not PKCS#7 loses only its marker, as in a kernel
+ *    that does not enforce signatures; klpelf verifies no signature and leaves `sig_ok` false);
+ * 2. the kernel's ELF checks run in the kernel's order (rows 1–17 and 19–26 of its check table);
+ * 3. so do the checks the kernel leaves to its architecture code (ELF class 64, the host's byte
+ *    order and machine), and checks that close the reads the kernel makes out of bounds on a
+ *    malformed file (section contents it reads without bounds checks, symbol section indices,
+ *    relocation symbol indices);
+ * 4. `e_shoff` and the symbol table's `sh_offset` must be multiples of 8, since C uses them as
+ *    arrays of `Elf64_Shdr` and `Elf64_Sym`.
+ *
+ * Row 18 of the kernel's checks (the size of `.gnu.linkonce.this_module` equals the running
+ * kernel's `sizeof(struct module)`) cannot be checked: that size depends on a kernel klpelf does
+ * not know. Extended section numbering is rejected, as the kernel rejects it, unless `flags` has
+ * `KLPELF_SETUP_ALLOW_XNUM`.
+ *
+ * On success `*info` is overwritten: `hdr`, `sechdrs`, `secstrings` and `strtab` point into
+ * `image`; `len` is the ELF part's length; `name` points at the value of `.modinfo`'s `name=` tag,
+ * NUL-terminated inside the image, or is NULL without one; `index` holds every index as the kernel
+ * finds it (0 for absent optional sections); `mod` is NULL (the image's
+ * `.gnu.linkonce.this_module` holds the target kernel's `struct module`, not klpelf's); every other
+ * field is 0 or false. Nothing is allocated and nothing needs freeing, but `image` must stay valid
+ * and unchanged for as long as `*info` is used.
+ *
+ * Returns 0 on success. On failure `*info` is unchanged, `klpelf_last_error()` names the failed
+ * check (`"row N: ..."` for a row of the kernel's table, `"gap N: ..."` for a bounds check the kernel
+ * lacks, `"alignment: ..."`) and the section involved, and the return value is:
+ * - `-ENOEXEC`: the image fails a check;
+ * - `-EBADMSG`: the appended signature's trailer is malformed (as the kernel says);
+ * - `-EINVAL`: `info` or `image` is NULL, `image` is not 8-byte aligned, `len` exceeds
+ *   `PTRDIFF_MAX`, or `flags` has bits other than `KLPELF_SETUP_ALLOW_XNUM`.
+ *
+ * # Safety
+ * Non-NULL pointers must be valid: `info` for writes, `image` for reads of `len` bytes.
+ */
+int klpelf_setup_load_info(struct load_info *info,
+                           void *image,
+                           size_t len,
+                           unsigned int flags);
+
+/**
+ * The value of the first `tag=value` entry of the module's `.modinfo` section, as the kernel's
+ * `get_modinfo()` finds it: entries are NUL-separated, runs of NULs between them are skipped, and
+ * `tag` must match a whole tag (`"lic"` does not match `license=GPL`).
+ *
+ * Returns a NUL-terminated string inside the image (owned by the caller's image, valid as long as
+ * it is; do not free it), or NULL. NULL with `klpelf_last_error()` NULL means the tag is absent
+ * (or the module has no `.modinfo`). One difference from the kernel: a last entry that runs to the
+ * end of the section without a NUL is never matched, because it cannot be returned as a
+ * NUL-terminated string inside the image.
+ *
+ * NULL with a message means an error: `info` or `tag` is NULL, or `info` does not describe an
+ * image that `klpelf_setup_load_info()` accepted (its `.modinfo` index or bounds are wrong).
+ *
+ * # Safety
+ * `info` must be NULL or a `struct load_info` filled by `klpelf_setup_load_info()`, its image still
+ * valid; `tag` must be NULL or a NUL-terminated string.
+ */
+const char *klpelf_get_modinfo(const struct load_info *info, const char *tag);
+
+/**
+ * Does for `*mod` what the kernel's loader does before `copy_module_elf()`: sets `mod->name` from
+ * `info->name`, sets `mod->klp` to whether `.modinfo` carries a `livepatch` tag, and builds
+ * `mod->core_kallsyms` as the kernel builds it for a livepatch module: every symbol of the image's
+ * symbol table, in its original order (`num_symtab` is the symbol count), and a copy of the
+ * symbol string table, so that `st_name` values index `core_kallsyms.strtab` unchanged. `typetab`
+ * stays NULL (klpelf computes no `nm` type letters). Symbols are copied as they are in the file.
+ *
+ * Reads `info->hdr`, `info->len`, `info->name`, `info->index.sym`, `info->index.str` and
+ * `info->index.info`; `info` must come from `klpelf_setup_load_info()`. The symbol and string tables
+ * are one block from the configured allocator; `mod->core_kallsyms.symtab` and `.strtab` point
+ * into it. Free it only with `klpelf_release_module()`. `mod->klp_info` is not touched.
+ *
+ * Returns 0 on success. On failure `*mod` is unchanged, nothing is leaked, `klpelf_last_error()`
+ * says why, and the return value is:
+ * - `-EINVAL`: `mod` or `info` is NULL, or `info` does not describe an image that
+ *   `klpelf_setup_load_info()` accepted (an index or bound that does not hold);
+ * - `-EEXIST`: `mod->core_kallsyms.symtab` or `.strtab` is already set (call
+ *   `klpelf_release_module()` first);
+ * - `-ENOEXEC`: the module has no name (`info->name` is NULL because `.modinfo` has no `name=`,
+ *   or it is empty);
+ * - `-ENAMETOOLONG`: the name has `MODULE_NAME_LEN` (56) bytes or more, so it does not fit
+ *   `mod->name` with its NUL (klpelf does not cut it);
+ * - `-ENOMEM`: the allocator failed.
+ *
+ * # Safety
+ * `mod` must be NULL or valid for reads and writes; `info` NULL or filled by
+ * `klpelf_setup_load_info()` with its image still valid.
+ */
+int klpelf_prepare_module(struct module *mod,
+                          const struct load_info *info);
+
+/**
+ * Frees what `klpelf_prepare_module()` and `copy_module_elf()` made for `*mod`: first
+ * `mod->klp_info`, exactly as `free_module_elf()` does, then the `core_kallsyms` block, and sets the
+ * freed pointers to NULL (`num_symtab` to 0). `name` and `klp` are left as they are. Accepts a
+ * NULL `mod` and a module with nothing to free, so a second call is harmless.
+ *
+ * # Safety
+ * `mod` must be NULL or valid for reads and writes; its `klp_info` NULL or made by
+ * `copy_module_elf()`; its `core_kallsyms.symtab` NULL or made by `klpelf_prepare_module()` (a
+ * `core_kallsyms` the caller built itself must be freed by the caller and cleared first).
+ */
+void klpelf_release_module(struct module *mod);
+
+/**
+ * Finds the module signature appended to `image` (`len` bytes of a module file), as the kernel's
+ * `mod_verify_sig()` / `mod_check_sig()` read it, and describes it in `*out`. Nothing is verified.
+ *
+ * Returns 0 on success. On failure `*out` is unchanged, `klpelf_last_error()` says why, and the
+ * return value is:
+ * - `-ENODATA`: the image does not end with the marker `"~Module signature appended~\n"`: unsigned;
+ * - `-EBADMSG`: the trailer is malformed: no room for `struct module_signature`, a `sig_len` that
+ *   leaves no module bytes, or a PKCS#7 trailer with a non-zero `algo`, `hash`, `signer_len`,
+ *   `key_id_len` or padding byte (the kernel's verdicts);
+ * - `-ENOPKG`: the signature is not PKCS#7 (`id_type` other than 2), which the kernel refuses as
+ *   unsupported;
+ * - `-EINVAL`: `image` or `out` is NULL, or `len` exceeds `PTRDIFF_MAX`.
+ *
+ * # Safety
+ * Non-NULL pointers must be valid: `image` for reads of `len` bytes, `out` for writes.
+ */
+int klpelf_module_signature(const void *image, size_t len, struct klpelf_signature *out);
 
 #ifdef __cplusplus
 }  // extern "C"

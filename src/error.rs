@@ -5,6 +5,9 @@ use core::cell::{Cell, UnsafeCell};
 use core::ffi::{c_char, c_int};
 use core::fmt::{self, Write};
 
+use crate::checks::Rejection;
+use crate::signature::SignatureFault;
+
 /// Every failure the library reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Error {
@@ -28,6 +31,26 @@ pub enum Error {
     IncompleteAllocator,
     /// A Rust panic was caught at the C boundary (a bug in klpelf).
     Panic,
+    /// The image fails one of the kernel's ELF checks, or one klpelf adds (`-ENOEXEC`).
+    Rejected(Rejection),
+    /// The image's address is not a multiple of 8, so its tables cannot be used as typed arrays.
+    MisalignedImage { address: usize },
+    /// `flags` has bits klpelf does not know.
+    UnknownFlags { flags: u32 },
+    /// The image carries no appended signature (`-ENODATA`).
+    Unsigned,
+    /// The appended signature's trailer is malformed (`-EBADMSG`, as the kernel's `mod_check_sig()`).
+    BadSignature(SignatureFault),
+    /// The appended signature is not PKCS#7 (`-ENOPKG`, as the kernel's `mod_check_sig()`).
+    UnsupportedSignature { id_type: u8 },
+    /// The module has no name: `load_info.name` is NULL (no `name=` in `.modinfo`) or empty.
+    NoName,
+    /// The module's name does not fit `struct module`'s `name` with its NUL.
+    NameTooLong { len: usize },
+    /// `mod->core_kallsyms` is already set: building it again would leak the first copy.
+    KallsymsPresent,
+    /// A `struct load_info` that does not describe an image `klpelf_setup_load_info()` accepted.
+    BadLoadInfo { what: &'static str },
 }
 
 impl Error {
@@ -39,8 +62,16 @@ impl Error {
             | Error::IndexUndefined { .. }
             | Error::TooManySections { .. }
             | Error::TooLarge { .. }
-            | Error::IncompleteAllocator => libc::EINVAL,
-            Error::AlreadyPersisted => libc::EEXIST,
+            | Error::IncompleteAllocator
+            | Error::MisalignedImage { .. }
+            | Error::UnknownFlags { .. }
+            | Error::BadLoadInfo { .. } => libc::EINVAL,
+            Error::AlreadyPersisted | Error::KallsymsPresent => libc::EEXIST,
+            Error::Rejected(_) | Error::NoName => libc::ENOEXEC,
+            Error::Unsigned => libc::ENODATA,
+            Error::BadSignature(_) => libc::EBADMSG,
+            Error::UnsupportedSignature { .. } => libc::ENOPKG,
+            Error::NameTooLong { .. } => libc::ENAMETOOLONG,
             Error::OutOfMemory { .. } => libc::ENOMEM,
             Error::AllocatorBusy { .. } => libc::EBUSY,
             Error::Panic => libc::ENOTRECOVERABLE,
@@ -70,6 +101,32 @@ impl fmt::Display for Error {
             ),
             Error::IncompleteAllocator => f.write_str("allocator lacks an alloc or free function"),
             Error::Panic => f.write_str("internal error: a panic was caught in klpelf"),
+            Error::Rejected(ref rejection) => write!(f, "{rejection}"),
+            Error::MisalignedImage { address } => {
+                write!(f, "image address {address:#x} is not a multiple of 8")
+            }
+            Error::UnknownFlags { flags } => write!(f, "unknown flags {flags:#x}"),
+            Error::Unsigned => f.write_str("signature: the image carries no appended signature"),
+            Error::BadSignature(ref fault) => write!(f, "signature: malformed trailer: {fault}"),
+            Error::UnsupportedSignature { id_type } => write!(
+                f,
+                "signature: id_type {id_type} is not PKCS#7 (2), which is all the kernel accepts"
+            ),
+            Error::NoName => f.write_str(
+                "the module has no name (info->name is NULL or empty: no name= in .modinfo)",
+            ),
+            Error::NameTooLong { len } => write!(
+                f,
+                "the module name is {len} or more bytes; struct module holds at most {} and a NUL",
+                crate::layout::MODULE_NAME_LEN - 1
+            ),
+            Error::KallsymsPresent => f.write_str(
+                "mod->core_kallsyms is already set (call klpelf_release_module() first)",
+            ),
+            Error::BadLoadInfo { what } => write!(
+                f,
+                "info does not describe an image klpelf_setup_load_info() accepted: {what}"
+            ),
         }
     }
 }
@@ -172,5 +229,15 @@ mod tests {
         assert_eq!(Error::OutOfMemory { size: 1 }.errno(), -libc::ENOMEM);
         assert_eq!(Error::AllocatorBusy { live: 1 }.errno(), -libc::EBUSY);
         assert_eq!(Error::NullArgument("mod").errno(), -libc::EINVAL);
+        assert_eq!(Error::MisalignedImage { address: 1 }.errno(), -libc::EINVAL);
+        assert_eq!(Error::UnknownFlags { flags: 2 }.errno(), -libc::EINVAL);
+        assert_eq!(Error::BadLoadInfo { what: "x" }.errno(), -libc::EINVAL);
+        assert_eq!(Error::KallsymsPresent.errno(), -libc::EEXIST);
+        assert_eq!(Error::NoName.errno(), -libc::ENOEXEC);
+        assert_eq!(Error::Unsigned.errno(), -libc::ENODATA);
+        assert_eq!(Error::UnsupportedSignature { id_type: 1 }.errno(), -libc::ENOPKG);
+        assert_eq!(Error::NameTooLong { len: 56 }.errno(), -libc::ENAMETOOLONG);
+        let fault = SignatureFault::TooShort { before_marker: 3 };
+        assert_eq!(Error::BadSignature(fault).errno(), -libc::EBADMSG);
     }
 }

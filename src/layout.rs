@@ -1,10 +1,11 @@
 //! The C-visible data layouts: the kernel's `struct klp_modinfo`, `struct mod_kallsyms` and
-//! `struct load_info` (v6.14 field order), and klpelf's own minimal `struct module`.
+//! `struct load_info` (v6.14 field order), klpelf's own minimal `struct module`, and
+//! `struct klpelf_signature`, what klpelf reports about an appended module signature.
 //!
 //! The `Elf64_*` records are goblin's `#[repr(C)]` types; in C they are the `<elf.h>` typedefs of the
 //! same name, which the header includes rather than redefines.
 
-use core::ffi::{c_char, c_uint, c_ulong};
+use core::ffi::{c_char, c_uchar, c_uint, c_ulong};
 
 /// The ELF file header (`Elf64_Ehdr` of `<elf.h>`).
 #[allow(non_camel_case_types)]
@@ -125,6 +126,33 @@ pub struct LoadInfo {
     pub index: LoadInfoIndex,
 }
 
+/// An appended module signature, as `klpelf_module_signature()` reports it. A signed module file is
+/// the ELF part, then the signature (a PKCS#7 message), then the 12-byte `struct module_signature`,
+/// then the 28-byte marker `"~Module signature appended~\n"`, as the kernel's `scripts/sign-file`
+/// writes it. klpelf reports only PKCS#7 signatures (the only kind the kernel accepts); it does not
+/// verify them.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KlpelfSignature {
+    /// Offset of the signature in the image. The module's ELF part is the `sig_offset` bytes before
+    /// it: the `len` that `klpelf_setup_load_info()` stores.
+    pub sig_offset: usize,
+    /// Length of the signature in bytes (the trailer's big-endian `sig_len`, in host byte order).
+    /// The signature occupies `[sig_offset, sig_offset + sig_len)`; the 12-byte
+    /// `struct module_signature` and the marker follow it up to the end of the image.
+    pub sig_len: c_uint,
+    /// Public-key algorithm (`algo`); 0 for PKCS#7, where the message names it.
+    pub algo: c_uchar,
+    /// Digest algorithm (`hash`); 0 for PKCS#7.
+    pub hash: c_uchar,
+    /// Key identifier type (`id_type`): always 2 (`PKEY_ID_PKCS7`) in a reported signature.
+    pub id_type: c_uchar,
+    /// Length of the signer's name (`signer_len`); 0 for PKCS#7.
+    pub signer_len: c_uchar,
+    /// Length of the key identifier (`key_id_len`); 0 for PKCS#7.
+    pub key_id_len: c_uchar,
+}
+
 /// Compile-time proof that the Rust layouts are the kernel's (x86-64 / LP64 numbers).
 const _: () = {
     use core::mem::{align_of, offset_of, size_of};
@@ -163,4 +191,9 @@ const _: () = {
     assert!(offset_of!(LoadInfo, sig_ok) == 88);
     assert!(offset_of!(LoadInfo, mod_kallsyms_init_off) == 96);
     assert!(offset_of!(LoadInfo, index) == 104);
+    assert!(size_of::<KlpelfSignature>() == 24 && align_of::<KlpelfSignature>() == 8);
+    assert!(offset_of!(KlpelfSignature, sig_offset) == 0);
+    assert!(offset_of!(KlpelfSignature, sig_len) == 8);
+    assert!(offset_of!(KlpelfSignature, algo) == 12);
+    assert!(offset_of!(KlpelfSignature, key_id_len) == 16);
 };

@@ -4,6 +4,12 @@
 //! One concern per file:
 //! - [`layout`]: the `#[repr(C)]` structs the C header declares, with the kernel's layouts;
 //! - [`persist`]: the copy and free logic, safe Rust over borrowed views;
+//! - [`signature`]: the appended module signature, found and stripped as the kernel does;
+//! - [`checks`]: the kernel's ELF checks on a module image, in its order, as typed views;
+//! - [`modinfo`]: the `.modinfo` reader;
+//! - [`kallsyms`]: the symbol-table copy a livepatch module keeps (`core_kallsyms`);
+//! - [`klp_names`]: the `.klp.rela.*` and `.klp.sym.*` name formats, parsed as the kernel does;
+//! - [`symbol_map`]: a kernel's `System.map` / `/proc/kallsyms`, with the kernel's `sympos` rules;
 //! - [`alloc`]: the replaceable allocator every handed-out block comes from;
 //! - [`error`]: error kinds, errno values and the per-thread last-error message;
 //! - [`ffi`]: the `extern "C"` boundary, the only place raw pointers become references.
@@ -12,10 +18,16 @@
 compile_error!("klpelf supports 64-bit hosts only (it reads ELF64 files in native byte order)");
 
 pub mod alloc;
+pub mod checks;
 pub mod error;
 pub mod ffi;
+pub mod kallsyms;
+pub mod klp_names;
 pub mod layout;
+pub mod modinfo;
 pub mod persist;
+pub mod signature;
+pub mod symbol_map;
 
 /// Major version of the klpelf API (semantic versioning).
 pub const KLPELF_VERSION_MAJOR: u32 = 0;

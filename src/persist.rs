@@ -12,7 +12,7 @@ use goblin::elf::section_header::SHN_XINDEX;
 
 use crate::alloc::OwnedBlock;
 use crate::error::Error;
-use crate::layout::{Elf64_Ehdr, Elf64_Shdr, Elf64_Sym, KlpModinfo};
+use crate::layout::{Elf64_Ehdr, Elf64_Shdr, Elf64_Sym, KlpModinfo, Module};
 
 /// The largest section count accepted: section indices are 32-bit in ELF64 (`SHT_SYMTAB_SHNDX`).
 const MAX_SECTIONS: u64 = u32::MAX as u64;
@@ -139,6 +139,18 @@ pub fn persist(
 pub unsafe fn release(info: NonNull<KlpModinfo>) {
     // SAFETY: the caller's contract: `info` is the data pointer of a block `persist` gave up.
     drop(unsafe { OwnedBlock::from_raw(info.cast()) });
+}
+
+/// `free_module_elf()` on a module: frees its `klp_info`, if any, and sets it to NULL first, so
+/// that it is released once.
+///
+/// # Safety
+/// `module.klp_info` is NULL or was made by [`persist`].
+pub unsafe fn free_klp_info(module: &mut Module) {
+    if let Some(info) = NonNull::new(core::mem::replace(&mut module.klp_info, ptr::null_mut())) {
+        // SAFETY: the caller's contract; the pointer is no longer reachable from `module`.
+        unsafe { release(info) };
+    }
 }
 
 #[cfg(test)]

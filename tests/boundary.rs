@@ -38,9 +38,7 @@ fn unguarded(src: &str) -> Vec<String> {
         .into_iter()
         .filter(|(name, body)| {
             let first = body.trim_start();
-            !UNGUARDED.contains(&name.as_str())
-                && !first.starts_with("boundary(")
-                && !first.starts_with("boundary_void(")
+            !UNGUARDED.contains(&name.as_str()) && !first.starts_with("boundary(")
         })
         .map(|(name, _)| name)
         .collect()
