@@ -3,6 +3,8 @@
 # the same consumer linked through pkg-config and through a plain cc line.
 
 set(klpelf_consumer_work "${CMAKE_CURRENT_BINARY_DIR}/consumer-tests")
+# A list passed through add_test() as one -D argument needs its separators escaped.
+string(REPLACE ";" "\\;" klpelf_native_libs_arg "${KLPELF_NATIVE_LIBS}")
 set(klpelf_consumer_args
   -DKLPELF_SOURCE_DIR=${CMAKE_CURRENT_SOURCE_DIR}
   -DKLPELF_BINARY_DIR=${CMAKE_CURRENT_BINARY_DIR}
@@ -10,7 +12,7 @@ set(klpelf_consumer_args
   -DKLPELF_CARGO_PROFILE=${KLPELF_CARGO_PROFILE}
   -DKLPELF_CARGO_TARGET_DIR=${KLPELF_CARGO_TARGET_DIR}
   -DKLPELF_LIB=${KLPELF_LIB}
-  "-DKLPELF_NATIVE_LIBS=${KLPELF_NATIVE_LIBS}"
+  "-DKLPELF_NATIVE_LIBS=${klpelf_native_libs_arg}"
   -DLIBDIR=${CMAKE_INSTALL_LIBDIR}
   -DINCLUDEDIR=${CMAKE_INSTALL_INCLUDEDIR}
   -DC_COMPILER=${CMAKE_C_COMPILER}

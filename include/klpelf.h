@@ -311,10 +311,13 @@ extern "C" {
  *
  * Returns 0 on success. On failure `*mod` is unchanged, nothing is leaked, `klpelf_last_error()`
  * says why, and the return value is:
- * - `-EINVAL`: `mod`, `info`, `info->hdr`, `info->sechdrs` or `info->secstrings` is NULL, or
- *   `e_shstrndx` or `index.sym` is 0 or not below the section count;
+ * - `-EINVAL`: `mod`, `info`, `info->hdr`, `info->sechdrs` or `info->secstrings` is NULL;
+ *   `e_shstrndx` or `index.sym` is 0 or not below the section count, or `e_shstrndx` is a
+ *   reserved index (`SHN_LORESERVE` up to, not including, `SHN_XINDEX`); the section count (under
+ *   extended numbering) exceeds `UINT32_MAX`; or the section-name table is larger than
+ *   `PTRDIFF_MAX`;
  * - `-EEXIST`: `mod->klp_info` is already set (call `free_module_elf()` first);
- * - `-ENOMEM`: the allocator failed.
+ * - `-ENOMEM`: the allocator failed (or returned a block not aligned to 8 bytes).
  *
  * The copy is one block from the configured allocator; free it only with `free_module_elf()`.
  *
@@ -351,8 +354,9 @@ int klpelf_set_allocator(const struct klpelf_allocator *a);
 
 /**
  * The message for the last failed klpelf call on the calling thread, or NULL if the thread's last
- * klpelf call succeeded (or it made none). The string is owned by klpelf and stays valid until the
- * thread's next klpelf call; do not free it.
+ * klpelf call succeeded (or it made none). `klpelf_last_error()` and `klpelf_version()`, which
+ * cannot fail, leave it as it is. The string is owned by klpelf and stays valid until the thread's
+ * next klpelf call; do not free it.
  */
 const char *klpelf_last_error(void);
 

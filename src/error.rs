@@ -17,6 +17,8 @@ pub enum Error {
     AlreadyPersisted,
     /// A section index does not name a section of the table.
     IndexOutOfRange { what: &'static str, index: u64, count: u64 },
+    /// A section index is in the reserved range (`SHN_LORESERVE` to below `SHN_XINDEX`).
+    IndexReserved { what: &'static str, index: u32 },
     /// A section index is `SHN_UNDEF` (0) where a real section is required.
     IndexUndefined { what: &'static str },
     /// The section count is larger than a section index can address.
@@ -60,6 +62,7 @@ impl Error {
             Error::NullArgument(_)
             | Error::IndexOutOfRange { .. }
             | Error::IndexUndefined { .. }
+            | Error::IndexReserved { .. }
             | Error::TooManySections { .. }
             | Error::TooLarge { .. }
             | Error::IncompleteAllocator
@@ -90,6 +93,9 @@ impl fmt::Display for Error {
                 write!(f, "{what} {index} is out of range: the module has {count} sections")
             }
             Error::IndexUndefined { what } => write!(f, "{what} is 0 (SHN_UNDEF)"),
+            Error::IndexReserved { what, index } => {
+                write!(f, "{what} {index:#x} is a reserved section index")
+            }
             Error::TooManySections { count } => {
                 write!(f, "section count {count} exceeds what a section index can address")
             }
@@ -97,7 +103,7 @@ impl fmt::Display for Error {
             Error::OutOfMemory { size } => write!(f, "allocation of {size} bytes failed"),
             Error::AllocatorBusy { live } => write!(
                 f,
-                "allocator in use: {live} blocks from the current allocator are still live"
+                "allocator in use: {live} block(s) from the current allocator are still live"
             ),
             Error::IncompleteAllocator => f.write_str("allocator lacks an alloc or free function"),
             Error::Panic => f.write_str("internal error: a panic was caught in klpelf"),

@@ -91,10 +91,13 @@ unsafe fn elf_tables(info: &LoadInfo) -> Result<ElfTables<'_>, Error> {
 ///
 /// Returns 0 on success. On failure `*mod` is unchanged, nothing is leaked, `klpelf_last_error()`
 /// says why, and the return value is:
-/// - `-EINVAL`: `mod`, `info`, `info->hdr`, `info->sechdrs` or `info->secstrings` is NULL, or
-///   `e_shstrndx` or `index.sym` is 0 or not below the section count;
+/// - `-EINVAL`: `mod`, `info`, `info->hdr`, `info->sechdrs` or `info->secstrings` is NULL;
+///   `e_shstrndx` or `index.sym` is 0 or not below the section count, or `e_shstrndx` is a
+///   reserved index (`SHN_LORESERVE` up to, not including, `SHN_XINDEX`); the section count (under
+///   extended numbering) exceeds `UINT32_MAX`; or the section-name table is larger than
+///   `PTRDIFF_MAX`;
 /// - `-EEXIST`: `mod->klp_info` is already set (call `free_module_elf()` first);
-/// - `-ENOMEM`: the allocator failed.
+/// - `-ENOMEM`: the allocator failed (or returned a block not aligned to 8 bytes).
 ///
 /// The copy is one block from the configured allocator; free it only with `free_module_elf()`.
 ///
@@ -156,8 +159,9 @@ pub unsafe extern "C" fn klpelf_set_allocator(a: *const KlpelfAllocator) -> c_in
 }
 
 /// The message for the last failed klpelf call on the calling thread, or NULL if the thread's last
-/// klpelf call succeeded (or it made none). The string is owned by klpelf and stays valid until the
-/// thread's next klpelf call; do not free it.
+/// klpelf call succeeded (or it made none). `klpelf_last_error()` and `klpelf_version()`, which
+/// cannot fail, leave it as it is. The string is owned by klpelf and stays valid until the thread's
+/// next klpelf call; do not free it.
 #[no_mangle]
 pub extern "C" fn klpelf_last_error() -> *const c_char {
     // Not through `boundary`, which would clear the message this returns; nothing here can panic.

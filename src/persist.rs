@@ -8,7 +8,7 @@
 use core::mem::{align_of, size_of};
 use core::ptr::{self, NonNull};
 
-use goblin::elf::section_header::SHN_XINDEX;
+use goblin::elf::section_header::{SHN_LORESERVE, SHN_XINDEX};
 
 use crate::alloc::OwnedBlock;
 use crate::error::Error;
@@ -41,6 +41,9 @@ impl Numbering {
         }
         let shstrndx = match u32::from(hdr.e_shstrndx) {
             SHN_XINDEX => u64::from(sec0.sh_link),
+            n if n >= SHN_LORESERVE => {
+                return Err(Error::IndexReserved { what: "e_shstrndx", index: n })
+            }
             n => u64::from(n),
         };
         check_index("e_shstrndx", shstrndx, count)?;
@@ -195,6 +198,10 @@ mod tests {
         assert_eq!(
             Numbering::decode(&hdr(12, 11), &s0, 12),
             Err(Error::IndexOutOfRange { what: "index.sym", index: 12, count: 12 })
+        );
+        assert_eq!(
+            Numbering::decode(&hdr(0, 0xff05), &sec0(70_000, 2), 1),
+            Err(Error::IndexReserved { what: "e_shstrndx", index: 0xff05 })
         );
         assert_eq!(
             Numbering::decode(&hdr(0, SHN_XINDEX as u16), &sec0(1 << 40, 2), 1),
