@@ -1,12 +1,12 @@
 /*
- * A program written only against klpelf.h: it persists a compiled object's ELF information with
- * copy_module_elf() and checks the result is what the kernel's copy_module_elf() makes: the header,
- * the section headers (the symbol table's sh_addr pointing at core_kallsyms.symtab) and the
- * section-name table, byte for byte.
+ * A program written only against klpelf.h: it checks a compiled object as the kernel's loader
+ * would (klpelf_setup_load_info), prepares a module (klpelf_prepare_module), persists its ELF
+ * information with copy_module_elf(), and checks the result is what the kernel's copy_module_elf()
+ * makes: the header, the section headers (the symbol table's sh_addr pointing at
+ * core_kallsyms.symtab) and the section-name table, byte for byte.
  *
  * Usage: klpelf_consumer OBJECT.o
  */
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,32 +42,6 @@ static unsigned char *read_file(const char *path, size_t *len)
 	return buf;
 }
 
-/* Fills what copy_module_elf() reads, for an object with fewer than SHN_LORESERVE sections. */
-static int fill_load_info(unsigned char *image, size_t len, struct load_info *info)
-{
-	Elf64_Ehdr *hdr = (Elf64_Ehdr *)image;
-	Elf64_Shdr *sechdrs;
-	unsigned int i;
-
-	if (len < sizeof(*hdr) || memcmp(hdr->e_ident, ELFMAG, SELFMAG) != 0 ||
-	    hdr->e_shoff > len || hdr->e_shnum == 0 ||
-	    (size_t)hdr->e_shnum * sizeof(Elf64_Shdr) > len - hdr->e_shoff ||
-	    hdr->e_shstrndx >= hdr->e_shnum)
-		return -ENOEXEC;
-	sechdrs = (Elf64_Shdr *)(image + hdr->e_shoff);
-	if (sechdrs[hdr->e_shstrndx].sh_offset > len)
-		return -ENOEXEC;
-	memset(info, 0, sizeof(*info));
-	info->hdr = hdr;
-	info->len = len;
-	info->sechdrs = sechdrs;
-	info->secstrings = (char *)image + sechdrs[hdr->e_shstrndx].sh_offset;
-	for (i = 1; i < hdr->e_shnum; i++)
-		if (sechdrs[i].sh_type == SHT_SYMTAB)
-			info->index.sym = i;
-	return info->index.sym ? 0 : -ENOEXEC;
-}
-
 /* The kernel's result, checked field by field against the image. */
 static int check_persisted(const struct module *mod, const struct load_info *info)
 {
@@ -94,7 +68,6 @@ int main(int argc, char **argv)
 {
 	struct module mod;
 	struct load_info info;
-	Elf64_Sym kept_symbols[1];
 	unsigned char *image;
 	size_t len = 0;
 	int rc = 1;
@@ -109,9 +82,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	memset(&mod, 0, sizeof(mod));
-	mod.core_kallsyms.symtab = kept_symbols;
-	if (fill_load_info(image, len, &info) != 0)
-		fprintf(stderr, "klpelf_consumer: %s is not a usable ELF object\n", argv[1]);
+	if (klpelf_setup_load_info(&info, image, len, 0) != 0)
+		rc = fail("klpelf_setup_load_info");
+	else if (klpelf_prepare_module(&mod, &info) != 0)
+		rc = fail("klpelf_prepare_module");
 	else if (copy_module_elf(&mod, &info) != 0)
 		rc = fail("copy_module_elf");
 	else if (check_persisted(&mod, &info) != 0)
@@ -120,8 +94,9 @@ int main(int argc, char **argv)
 		rc = 0;
 	free_module_elf(&mod);
 	if (rc == 0 && mod.klp_info == NULL)
-		printf("klpelf %s: persisted %u sections of %s (symtab %u) as the kernel does\n",
-		       klpelf_version(), (unsigned)info.hdr->e_shnum, argv[1], info.index.sym);
+		printf("klpelf %s: persisted %u sections of %s (module %s, symtab %u) as the kernel does\n",
+		       klpelf_version(), (unsigned)info.hdr->e_shnum, argv[1], mod.name, info.index.sym);
+	klpelf_release_module(&mod);
 	free(image);
 	return rc;
 }
