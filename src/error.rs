@@ -33,6 +33,9 @@ pub enum Error {
     IncompleteAllocator,
     /// A Rust panic was caught at the C boundary (a bug in klpelf).
     Panic,
+    /// A failure already recorded as the thread's last error by [`report`]; `errno` is what the
+    /// export returns (a callback's own non-zero return value is passed on as it is).
+    Reported { errno: c_int },
     /// The image fails one of the kernel's ELF checks, or one klpelf adds (`-ENOEXEC`).
     Rejected(Rejection),
     /// The image's address is not a multiple of 8, so its tables cannot be used as typed arrays.
@@ -59,6 +62,7 @@ impl Error {
     /// The negative errno value the C API returns for this error.
     pub fn errno(&self) -> c_int {
         -match self {
+            Error::Reported { errno } => return *errno,
             Error::NullArgument(_)
             | Error::IndexOutOfRange { .. }
             | Error::IndexUndefined { .. }
@@ -107,6 +111,7 @@ impl fmt::Display for Error {
             ),
             Error::IncompleteAllocator => f.write_str("allocator lacks an alloc or free function"),
             Error::Panic => f.write_str("internal error: a panic was caught in klpelf"),
+            Error::Reported { errno } => write!(f, "error {errno} (reported earlier)"),
             Error::Rejected(ref rejection) => write!(f, "{rejection}"),
             Error::MisalignedImage { address } => {
                 write!(f, "image address {address:#x} is not a multiple of 8")
@@ -168,8 +173,16 @@ impl Write for Truncating<'_> {
     }
 }
 
-/// Records `error` as the calling thread's last error.
-pub fn set_last_error(error: &Error) {
+/// Records a failure whose message has details an [`Error`] cannot carry (names read from the
+/// module, a callback's own message): the message is recorded now, and the returned
+/// [`Error::Reported`] tells the C boundary to keep it.
+pub fn report(errno: c_int, message: fmt::Arguments<'_>) -> Error {
+    set_last_error(&message);
+    Error::Reported { errno }
+}
+
+/// Records `message` as the calling thread's last error.
+pub fn set_last_error(message: &dyn fmt::Display) {
     LAST_ERROR.with(|slot| {
         // SAFETY: the buffer belongs to this thread alone, and no Rust reference to it outlives this
         // call; C reads it only through the pointer from `last_error()`, on this same thread, between
@@ -177,7 +190,7 @@ pub fn set_last_error(error: &Error) {
         let buf = unsafe { &mut *slot.text.get() };
         let mut out = Truncating { buf, len: 0 };
         // Truncating never fails, so neither does formatting into it.
-        let _ = write!(out, "{error}");
+        let _ = write!(out, "{message}");
         let end = out.len;
         buf[end] = 0;
         slot.present.set(true);

@@ -45,7 +45,9 @@ fn boundary<T: FailureValue>(body: impl FnOnce() -> Result<T, Error>) -> T {
         Ok(Err(error)) => error,
         Err(_) => Error::Panic,
     };
-    error::set_last_error(&error);
+    if !matches!(error, Error::Reported { .. }) {
+        error::set_last_error(&error);
+    }
     T::failure(error.errno())
 }
 
