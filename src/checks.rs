@@ -42,13 +42,11 @@ use goblin::elf::section_header::{
 };
 
 use crate::error::Error;
-use crate::layout::{Elf64_Ehdr, Elf64_Shdr, Elf64_Sym, LoadInfoIndex};
+use crate::layout::{
+    Elf64_Ehdr, Elf64_Shdr, Elf64_Sym, LoadInfoIndex, SHF_RELA_LIVEPATCH, SHN_LIVEPATCH,
+};
 use crate::modinfo;
 
-/// `SHN_LIVEPATCH`: the section index of livepatch symbols, resolved by livepatch itself.
-const SHN_LIVEPATCH: u32 = 0xff20;
-/// `SHF_RELA_LIVEPATCH`: a `.klp.rela.*` relocation section, applied by livepatch.
-const SHF_RELA_LIVEPATCH: u64 = 0x0010_0000;
 /// Size of an `Elf64_Rela` / `Elf64_Rel` record, and where `r_info` sits in both.
 const RELA_SIZE: usize = 24;
 const REL_SIZE: usize = 16;

@@ -11,9 +11,9 @@
 //! reads digits with wrap-around on overflow, and ignores whatever follows.
 
 /// Longest object name the formats read (`MODULE_NAME_LEN - 1`).
-pub const OBJNAME_MAX: usize = 55;
+pub(crate) const OBJNAME_MAX: usize = 55;
 /// Longest symbol name the formats read (`KSYM_NAME_LEN - 1`).
-pub const SYMNAME_MAX: usize = 511;
+pub(crate) const SYMNAME_MAX: usize = 511;
 
 /// A parsed `.klp.sym.<objname>.<symname>,<sympos>` name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -17,6 +17,16 @@ pub type Elf64_Shdr = goblin::elf64::section_header::SectionHeader;
 #[allow(non_camel_case_types)]
 pub type Elf64_Sym = goblin::elf64::sym::Sym;
 
+/// An ELF relocation with addend (`Elf64_Rela` of `<elf.h>`).
+#[allow(non_camel_case_types)]
+pub type Elf64_Rela = goblin::elf64::reloc::Rela;
+
+/// `SHN_LIVEPATCH` (uapi `elf.h`): the section index of a livepatch symbol, which livepatch
+/// resolves itself. Not exported to C: `<linux/elf.h>` has it.
+pub(crate) const SHN_LIVEPATCH: u32 = 0xff20;
+/// `SHF_RELA_LIVEPATCH` (uapi `elf.h`): marks a `.klp.rela.*` relocation section.
+pub(crate) const SHF_RELA_LIVEPATCH: u64 = 0x0010_0000;
+
 /// Length of `struct module`'s `name`, including the terminating NUL: `64 - sizeof(unsigned long)`,
 /// as in the kernel on 64-bit hosts.
 pub const MODULE_NAME_LEN: usize = 56;
@@ -159,6 +169,7 @@ const _: () = {
     assert!(size_of::<Elf64_Ehdr>() == 64);
     assert!(size_of::<Elf64_Shdr>() == 64);
     assert!(size_of::<Elf64_Sym>() == 24);
+    assert!(size_of::<Elf64_Rela>() == 24);
     assert!(size_of::<KlpModinfo>() == 88 && align_of::<KlpModinfo>() == 8);
     assert!(offset_of!(KlpModinfo, hdr) == 0);
     assert!(offset_of!(KlpModinfo, sechdrs) == 64);

@@ -1,0 +1,222 @@
+//! Bench-only support for klpelf's criterion benches (`benches/klpelf.rs`):
+//!
+//! - [`copy`]: the C baselines of the `copy` group — the kernel's `copy_module_elf()` /
+//!   `free_module_elf()` as plain C, and the floor (one malloc, one memcpy, one free);
+//! - [`libelf`]: elfutils libelf doing the `ingest` group's work (only with libelf-dev installed);
+//! - [`objects`]: builds the module-shaped objects the `ingest` and `pipeline` groups read, with the
+//!   system C compiler, at bench time;
+//! - [`Image`]: an object file's bytes in an 8-aligned buffer, as a loader would hold them;
+//! - [`goblin`]: goblin with the features its `Elf::parse` needs.
+//!
+//! The C is compiled `-O2` by this crate's `build.rs`. The module and load-info arguments are
+//! untyped here (klpelf's `struct module` / `struct load_info`, declared in `include/klpelf.h`) so
+//! that this crate does not depend on klpelf.
+
+use std::ffi::c_void;
+use std::fs;
+
+/// goblin with its full ELF parser (`goblin::elf::Elf::parse`), for the `goblin` ingest variant.
+pub use goblin;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// The C baselines of the `copy` group (`c/copy_baselines.c`).
+pub mod copy {
+    use std::ffi::{c_int, c_void};
+
+    extern "C" {
+        /// The kernel's `copy_module_elf()` as plain C. `module` is a `struct module *`, `info` a
+        /// `struct load_info *` (klpelf's layouts); reads `e_shnum` / `e_shstrndx` like the kernel.
+        pub fn kc_copy_module_elf(module: *mut c_void, info: *mut c_void) -> c_int;
+        /// The same, with the count and name-table index read from section 0 (extended numbering).
+        pub fn kc_copy_module_elf_xnum(module: *mut c_void, info: *mut c_void) -> c_int;
+        /// The kernel's `free_module_elf()`: three frees.
+        pub fn kc_free_module_elf(module: *mut c_void);
+        /// `malloc(alloc_size)` then `memcpy(block, src, copy_size)`; NULL when malloc fails.
+        pub fn floor_copy(src: *const c_void, alloc_size: usize, copy_size: usize) -> *mut c_void;
+        /// `free(block)`.
+        pub fn floor_free(block: *mut c_void);
+    }
+}
+
+/// The indices the libelf baseline finds; mirrors `struct libelf_index` in `c/libelf_ingest.c`.
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct LibelfIndex {
+    /// Section count (`elf_getshdrnum`).
+    pub shnum: usize,
+    /// Section-name table index (`elf_getshdrstrndx`).
+    pub shstrndx: usize,
+    /// The `SHT_SYMTAB` section.
+    pub sym: u32,
+    /// The symbol table's `sh_link`.
+    pub str: u32,
+    /// `.gnu.linkonce.this_module`.
+    pub module: u32,
+    /// The first `SHF_ALLOC` `__versions`, 0 if none.
+    pub vers: u32,
+    /// `.modinfo`, 0 if none.
+    pub info: u32,
+}
+
+/// elfutils libelf doing the `ingest` work (`c/libelf_ingest.c`). Compiled in only when the build
+/// found `<libelf.h>` ([`libelf::AVAILABLE`]); without it [`libelf::ingest`] returns `None`.
+pub mod libelf {
+    use super::{Image, LibelfIndex};
+
+    /// Whether the libelf baseline was compiled in (libelf-dev was installed at build time).
+    pub const AVAILABLE: bool = cfg!(klpelf_bench_libelf);
+
+    #[cfg(klpelf_bench_libelf)]
+    mod sys {
+        use super::LibelfIndex;
+        use std::ffi::{c_int, c_void};
+
+        extern "C" {
+            pub fn libelf_bench_init() -> c_int;
+            pub fn libelf_ingest(image: *mut c_void, len: usize, out: *mut LibelfIndex) -> c_int;
+        }
+    }
+
+    /// Initialises libelf (`elf_version(EV_CURRENT)`); call once before [`ingest`].
+    pub fn init() {
+        #[cfg(klpelf_bench_libelf)]
+        {
+            // SAFETY: elf_version has no preconditions.
+            let rc = unsafe { sys::libelf_bench_init() };
+            assert_eq!(rc, 0, "libelf refused EV_CURRENT");
+        }
+    }
+
+    /// Opens `image` with `elf_memory`, reads the section count and name-table index, finds the
+    /// symbol table, `.modinfo`, `.gnu.linkonce.this_module` and `__versions` in one pass, and
+    /// closes it. `None` when libelf reports an error or was not compiled in.
+    pub fn ingest(image: &mut Image) -> Option<LibelfIndex> {
+        #[cfg(klpelf_bench_libelf)]
+        {
+            let mut out = LibelfIndex::default();
+            // SAFETY: the image is `len()` readable bytes that libelf may use in place until
+            // elf_end, which libelf_ingest calls before returning; `out` is a valid LibelfIndex.
+            let rc = unsafe { sys::libelf_ingest(image.as_mut_ptr(), image.len(), &mut out) };
+            (rc == 0).then_some(out)
+        }
+        #[cfg(not(klpelf_bench_libelf))]
+        {
+            let _ = image;
+            None
+        }
+    }
+}
+
+/// An object file's bytes in an 8-aligned buffer (klpelf's setup requires an aligned image, and a
+/// loader's buffer from malloc or mmap is one).
+pub struct Image {
+    words: Vec<u64>,
+    len: usize,
+}
+
+impl Image {
+    /// Copies `bytes` into a fresh aligned buffer.
+    pub fn new(bytes: &[u8]) -> Self {
+        let mut words = vec![0u64; bytes.len().div_ceil(8)];
+        // SAFETY: `words` has at least `bytes.len()` bytes, and a fresh Vec cannot overlap `bytes`.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                bytes.as_ptr(),
+                words.as_mut_ptr().cast::<u8>(),
+                bytes.len(),
+            )
+        };
+        Image { words, len: bytes.len() }
+    }
+
+    /// A zero-filled aligned buffer of `len` bytes.
+    pub fn zeroed(len: usize) -> Self {
+        Image { words: vec![0u64; len.div_ceil(8)], len }
+    }
+
+    /// Reads a file into an aligned buffer.
+    pub fn from_file(path: &Path) -> io::Result<Self> {
+        Ok(Image::new(&fs::read(path)?))
+    }
+
+    /// The image's bytes.
+    pub fn bytes(&self) -> &[u8] {
+        // SAFETY: the buffer holds `len` initialised bytes (u64s are plain bytes).
+        unsafe { std::slice::from_raw_parts(self.words.as_ptr().cast::<u8>(), self.len) }
+    }
+
+    /// The start of the image, 8-aligned.
+    pub fn as_mut_ptr(&mut self) -> *mut c_void {
+        self.words.as_mut_ptr().cast()
+    }
+
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the image is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// Builds the objects the `ingest` and `pipeline` groups read, with the system C compiler (`$CC`,
+/// else `cc`).
+pub mod objects {
+    use super::*;
+    use std::process::Command;
+
+    /// The section count of the large object: the most plain ELF numbering allows (0xff00 - 1).
+    pub const MANY_SECTIONS: usize = 65_279;
+    /// Sections of `objects/many_sections.S` besides the repeated ones (see its comment).
+    const MANY_FIXED_SECTIONS: usize = 11;
+
+    /// Where the objects were built.
+    pub struct Objects {
+        /// `objects/module.c` compiled like a kbuild module: about 90 sections.
+        pub module: PathBuf,
+        /// `objects/many_sections.S` assembled: [`MANY_SECTIONS`] sections.
+        pub many: PathBuf,
+    }
+
+    fn sources() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("objects")
+    }
+
+    fn run(cmd: &mut Command) -> io::Result<()> {
+        let status = cmd.status()?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(io::Error::other(format!("{cmd:?} failed: {status}")))
+        }
+    }
+
+    /// Compiles both objects into `out` (created if needed).
+    pub fn build(out: &Path) -> io::Result<Objects> {
+        fs::create_dir_all(out)?;
+        let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_string());
+        let module = out.join("klpelf_bench_mod.o");
+        run(Command::new(&cc)
+            .args(["-O2", "-c", "-ffunction-sections", "-fdata-sections"])
+            .args(["-fno-asynchronous-unwind-tables", "-fno-pic", "-fno-stack-protector"])
+            .arg(sources().join("module.c"))
+            .arg("-o")
+            .arg(&module))?;
+        let many = out.join("klpelf_bench_many.o");
+        run(Command::new(&cc)
+            .arg("-c")
+            .arg(format!("-DNSECS={}", MANY_SECTIONS - MANY_FIXED_SECTIONS))
+            .arg(sources().join("many_sections.S"))
+            .arg("-o")
+            .arg(&many))?;
+        Ok(Objects { module, many })
+    }
+
+    /// The section count in an ELF64 header (`e_shnum`, bytes 60..62, host byte order).
+    pub fn section_count(image: &[u8]) -> usize {
+        usize::from(u16::from_ne_bytes([image[60], image[61]]))
+    }
+}
