@@ -42,20 +42,21 @@
 #define KLPELF_SETUP_ALLOW_XNUM 1
 
 /**
- * Longest object name the formats read (`MODULE_NAME_LEN - 1`).
+ * Longest symbol name the livepatch formats read, with its NUL (the kernel's `KSYM_NAME_LEN`).
  */
-#define OBJNAME_MAX 55
-
-/**
- * Longest symbol name the formats read (`KSYM_NAME_LEN - 1`).
- */
-#define SYMNAME_MAX 511
+#define KSYM_NAME_LEN 512
 
 /**
  * Length of `struct module`'s `name`, including the terminating NUL: `64 - sizeof(unsigned long)`,
  * as in the kernel on 64-bit hosts.
  */
 #define MODULE_NAME_LEN 56
+
+/**
+ * A kernel's symbol map (opaque): made by `klpelf_symbol_map_load()` or
+ * `klpelf_symbol_map_load_buffer()`, freed by `klpelf_symbol_map_free()`.
+ */
+struct klpelf_symbol_map;
 
 /**
  * The symbol table a module keeps after init (the kernel's `struct mod_kallsyms`, 32 bytes).
@@ -237,7 +238,11 @@ struct load_info {
 };
 
 /**
- * A caller-supplied allocator (`struct klpelf_allocator`).
+ * A caller-supplied allocator (`struct klpelf_allocator`), set with `klpelf_set_allocator()`.
+ *
+ * In the freestanding build (`libklpelf_freestanding.a`, klpelf built without its `std` feature)
+ * there is no C library and so no default allocator: until one is set, and after
+ * `klpelf_set_allocator(NULL)`, every call that allocates fails with `-ENOMEM`.
  */
 struct klpelf_allocator {
   /**
@@ -296,6 +301,28 @@ struct klpelf_signature {
    */
   unsigned char key_id_len;
 };
+
+/**
+ * Called by `klpelf_for_each_klp_rela()` for each livepatch relocation section: `secndx` is its
+ * index in `mod->klp_info->sechdrs`, `objname` the object it patches (NUL-terminated, valid during
+ * the call). Return 0 to go on; any other value stops the walk and is returned.
+ */
+typedef int (*klpelf_klp_rela_fn)(const struct module *mod,
+                                  unsigned int secndx,
+                                  const char *objname,
+                                  void *ctx);
+
+/**
+ * Finds a livepatch symbol's address: `objname` is the object (NULL for vmlinux), `symname` the
+ * symbol, `sympos` 0 when the name must be unique in the object or N for its N-th occurrence.
+ * Writes the address to `*addr` and returns 0, or returns a non-zero value (a negative errno, as
+ * the kernel's `-EINVAL`) that stops the resolution. `klpelf_symbol_map_resolve()` is one.
+ */
+typedef int (*klpelf_resolve_fn)(const char *objname,
+                                 const char *symname,
+                                 unsigned long sympos,
+                                 unsigned long *addr,
+                                 void *ctx);
 
 #ifdef __cplusplus
 extern "C" {
@@ -357,6 +384,15 @@ int klpelf_set_allocator(const struct klpelf_allocator *a);
  * klpelf call succeeded (or it made none). `klpelf_last_error()` and `klpelf_version()`, which
  * cannot fail, leave it as it is. The string is owned by klpelf and stays valid until the thread's
  * next klpelf call; do not free it.
+ *
+ * In the freestanding build (`libklpelf_freestanding.a`, klpelf built without its `std` feature)
+ * there are no thread-locals: one message slot serves the whole program, and "the calling thread"
+ * above means "the program". That is exact while klpelf is called from one thread (or CPU) at a
+ * time, which is how a freestanding program should call it if it reads messages. Overlapping calls
+ * stay safe otherwise (return values are exact, and the slot is never torn: a failure that finds
+ * another one writing leaves the message to it), but the message may then be NULL or another
+ * call's, and it must not be read while another klpelf call runs. It is always NUL-terminated
+ * within 256 bytes.
  */
 const char *klpelf_last_error(void);
 
@@ -439,6 +475,12 @@ const char *klpelf_get_modinfo(const struct load_info *info, const char *tag);
  * symbol string table, so that `st_name` values index `core_kallsyms.strtab` unchanged. `typetab`
  * stays NULL (klpelf computes no `nm` type letters). Symbols are copied as they are in the file.
  *
+ * Then, as the kernel's `rewrite_section_headers()` does, it sets every section's `sh_addr` in the
+ * image to the section's address in the image and clears `SHF_ALLOC` from `__versions`, the
+ * extended-version sections and `.modinfo`: `copy_module_elf()` persists those headers, and
+ * `klpelf_resolve_symbols()` finds the livepatch relocations at those addresses. This writes to
+ * the image's section header table (nothing else in the image changes, and nothing on failure).
+ *
  * Reads `info->hdr`, `info->len`, `info->name`, `info->index.sym`, `info->index.str` and
  * `info->index.info`; `info` must come from `klpelf_setup_load_info()`. The symbol and string tables
  * are one block from the configured allocator; `mod->core_kallsyms.symtab` and `.strtab` point
@@ -494,6 +536,151 @@ void klpelf_release_module(struct module *mod);
  * Non-NULL pointers must be valid: `image` for reads of `len` bytes, `out` for writes.
  */
 int klpelf_module_signature(const void *image, size_t len, struct klpelf_signature *out);
+
+/**
+ * Parses a livepatch relocation section name, `.klp.rela.<objname>.<section>`, exactly as the
+ * kernel's `sscanf(name, ".klp.rela.%55[^.]", objname)` does: `<objname>` is 1 to 55 characters up
+ * to the first `.`; nothing after it is checked, so a longer object name is cut at 55 characters
+ * (the kernel's behaviour) rather than rejected.
+ *
+ * Returns 0 and writes the NUL-terminated object name to `objname`, or `-EINVAL` (with
+ * `klpelf_last_error()` set, `objname` unchanged) when the name does not parse or an argument is
+ * NULL.
+ *
+ * # Safety
+ * `name` must be NULL or a NUL-terminated string; `objname` NULL or `MODULE_NAME_LEN` bytes,
+ * writable (`char objname[MODULE_NAME_LEN]`).
+ */
+int klpelf_parse_klp_rela_name(const char *name, char *objname);
+
+/**
+ * Parses a livepatch symbol name, `.klp.sym.<objname>.<symname>,<sympos>`, exactly as the kernel's
+ * `sscanf(name, ".klp.sym.%55[^.].%511[^,],%lu", ...)` does: `<objname>` is 1 to 55 characters
+ * up to a `.` (which must follow); `<symname>` 1 to 511 characters up to a `,` (which must follow;
+ * dots are allowed, as in `foo.isra.0`); `<sympos>` is decimal after optional white space, with
+ * no sign; whatever follows its digits is ignored (`,0xyz` gives 0), and overflow wraps as in the
+ * kernel.
+ *
+ * Returns 0 and writes the NUL-terminated object and symbol names and the position, or `-EINVAL`
+ * (with `klpelf_last_error()` set, the outputs unchanged) when the name does not parse or an
+ * argument is NULL.
+ *
+ * # Safety
+ * `name` must be NULL or a NUL-terminated string; `objname` NULL or `MODULE_NAME_LEN` writable
+ * bytes (`char objname[MODULE_NAME_LEN]`); `symname` NULL or `KSYM_NAME_LEN` writable bytes
+ * (`char symname[KSYM_NAME_LEN]`); `sympos` NULL or valid for writes.
+ */
+int klpelf_parse_klp_sym_name(const char *name,
+                              char *objname,
+                              char *symname,
+                              unsigned long *sympos);
+
+/**
+ * Walks the livepatch relocation sections (`SHF_RELA_LIVEPATCH`) of `mod->klp_info` in index order,
+ * as the kernel's `klp_write_object_relocs()` does, calling `fn` for each with the object it
+ * patches (`vmlinux` for the core kernel).
+ *
+ * Returns 0 after the last section; the first non-zero value `fn` returns (the walk stops there);
+ * or `-EINVAL` when `mod`, `mod->klp_info` or `fn` is NULL, or when a section's name is outside the
+ * section-name table or is not `.klp.rela.<objname>...` (the kernel's "incorrectly formatted name").
+ *
+ * # Safety
+ * `mod` must be NULL or valid for reads, its `klp_info` NULL or made by `copy_module_elf()`; `fn`
+ * must be safe to call with `ctx`.
+ */
+int klpelf_for_each_klp_rela(const struct module *mod,
+                             klpelf_klp_rela_fn fn,
+                             void *ctx);
+
+/**
+ * Resolves the livepatch symbols of every `.klp.rela.<objname>.*` section of `mod->klp_info`, as the
+ * kernel's `klp_resolve_symbols()` does before applying them: each relocation's symbol must be a
+ * livepatch symbol (`SHN_LIVEPATCH`) named `.klp.sym.<objname>.<symname>,<sympos>`, and a section
+ * that patches a module may not use a vmlinux symbol. `resolve` finds each symbol's address, which
+ * is written to its `st_value` in `mod->core_kallsyms.symtab` (through the persisted
+ * `sechdrs[symndx].sh_addr`, which `copy_module_elf()` pointed there). `objname` NULL means
+ * vmlinux.
+ *
+ * The relocations are read where the persisted section header's `sh_addr` says, as in the kernel:
+ * `klpelf_prepare_module()` sets every section's `sh_addr` to its place in the image (as the
+ * kernel's `rewrite_section_headers()` does), so the image must still be held; a loader that moved
+ * the sections sets `sh_addr` itself. Unlike the kernel, every relocation's symbol index is checked
+ * against `num_symtab` and every `st_name` against the string table.
+ *
+ * Returns 0 when every symbol resolved. Otherwise it stops at the first failure (symbols resolved
+ * before it keep their new `st_value`), `klpelf_last_error()` says which symbol and why (for the
+ * symbol map's resolver, in the kernel's words), and the return value is `resolve`'s own non-zero
+ * value, or `-EINVAL`: `mod`, `mod->klp_info`, `mod->core_kallsyms` or `resolve` is NULL; a section
+ * name or symbol name is malformed; a symbol is not a livepatch symbol; a module-specific section
+ * uses a vmlinux symbol; a relocation's symbol index or a symbol's `st_name` is out of range; or a
+ * section's `sh_addr` is 0 or misaligned.
+ *
+ * # Safety
+ * `mod` must be NULL or valid for reads, with `klp_info` and `core_kallsyms` made by
+ * `copy_module_elf()` and `klpelf_prepare_module()` (or equivalent), and the relocation sections'
+ * bytes readable at their `sh_addr`; `objname` NULL or a NUL-terminated string; `resolve` safe to
+ * call with `ctx`.
+ */
+int klpelf_resolve_symbols(struct module *mod,
+                           const char *objname,
+                           klpelf_resolve_fn resolve,
+                           void *ctx);
+
+/**
+ * Loads a kernel's symbol map from a `System.map` or `/proc/kallsyms` file: lines of
+ * `address type name` with an optional `[module]` (blank lines are skipped). The map is one block
+ * from the configured allocator; free it with `klpelf_symbol_map_free()`.
+ *
+ * Returns 0 and stores the map in `*out`; on failure `*out` is unchanged and the return value is
+ * `-EINVAL` (a NULL argument, or a malformed line: the message gives its number), `-ENOMEM`, or the
+ * negative errno of reading the file. Not available in the freestanding build (`-ENOSYS`); use
+ * `klpelf_symbol_map_load_buffer()` there.
+ *
+ * # Safety
+ * `path` must be NULL or a NUL-terminated string; `out` NULL or valid for writes.
+ */
+int klpelf_symbol_map_load(const char *path, struct klpelf_symbol_map **out);
+
+/**
+ * Loads a kernel's symbol map from `len` bytes of `System.map` or `/proc/kallsyms` text at `buf`
+ * (see `klpelf_symbol_map_load()`); the text is copied, so `buf` may be freed afterwards.
+ *
+ * Returns 0 and stores the map in `*out`; on failure `*out` is unchanged and the return value is
+ * `-EINVAL` (a NULL argument or a malformed line) or `-ENOMEM`.
+ *
+ * # Safety
+ * `buf` must be NULL or valid for reads of `len` bytes; `out` NULL or valid for writes.
+ */
+int klpelf_symbol_map_load_buffer(const void *buf, size_t len, struct klpelf_symbol_map **out);
+
+/**
+ * Frees a symbol map. Accepts NULL.
+ *
+ * # Safety
+ * `map` must be NULL or a map from `klpelf_symbol_map_load*()` not freed before.
+ */
+void klpelf_symbol_map_free(struct klpelf_symbol_map *map);
+
+/**
+ * A `klpelf_resolve_fn` over a symbol map (pass the map as `ctx`), with the kernel's rules: the
+ * symbols of `objname` (NULL: vmlinux, the lines without `[module]`) named `symname`, in file
+ * order; `sympos` 0 requires exactly one, N takes the N-th. A symbol whose address is 0 (as
+ * `/proc/kallsyms` shows them to unprivileged readers) counts as not found, as in the kernel.
+ *
+ * Returns 0 and writes the address to `*addr`, or `-EINVAL` with the kernel's wording in
+ * `klpelf_last_error()`: "symbol '...' not found in symbol table", "unresolvable ambiguity for
+ * symbol '...' in object '...'", "symbol position N for symbol '...' in object '...' not found"
+ * (klpelf adds the number of candidates), or for a NULL `symname`, `addr` or `ctx`.
+ *
+ * # Safety
+ * `objname` and `symname` must be NULL or NUL-terminated strings, `addr` NULL or valid for
+ * writes, `ctx` NULL or a map from `klpelf_symbol_map_load*()`.
+ */
+int klpelf_symbol_map_resolve(const char *objname,
+                              const char *symname,
+                              unsigned long sympos,
+                              unsigned long *addr,
+                              void *ctx);
 
 #ifdef __cplusplus
 }  // extern "C"

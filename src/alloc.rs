@@ -1,5 +1,7 @@
 //! The allocator every block klpelf hands out comes from: the C library's `malloc`/`free` by default,
-//! or the caller's functions set with `klpelf_set_allocator()`.
+//! or the caller's functions set with `klpelf_set_allocator()`. Without the `std` feature (the
+//! freestanding build) there is no default: until an allocator is set, allocation fails cleanly
+//! with [`Error::NoAllocator`] (`-ENOMEM`).
 //!
 //! A block must be freed by the allocator that made it, so the allocator may change only while no
 //! block is live. One atomic word holds the live-block count and a "being replaced" bit: `allocate`
@@ -13,7 +15,11 @@ use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 
 use crate::error::Error;
 
-/// A caller-supplied allocator (`struct klpelf_allocator`).
+/// A caller-supplied allocator (`struct klpelf_allocator`), set with `klpelf_set_allocator()`.
+///
+/// In the freestanding build (`libklpelf_freestanding.a`, klpelf built without its `std` feature)
+/// there is no C library and so no default allocator: until one is set, and after
+/// `klpelf_set_allocator(NULL)`, every call that allocates fails with `-ENOMEM`.
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct KlpelfAllocator {
@@ -32,7 +38,8 @@ const REPLACING: usize = 1 << (usize::BITS - 1);
 
 /// Live-block count, plus `REPLACING`.
 static STATE: AtomicUsize = AtomicUsize::new(0);
-/// The current allocator; NULL functions mean the C library's. Written only under `REPLACING`.
+/// The current allocator; NULL functions mean the default (the C library's, with `std`). Written
+/// only under `REPLACING`.
 static ALLOC_FN: AtomicPtr<()> = AtomicPtr::new(ptr::null_mut());
 static FREE_FN: AtomicPtr<()> = AtomicPtr::new(ptr::null_mut());
 static CTX: AtomicPtr<c_void> = AtomicPtr::new(ptr::null_mut());
@@ -91,14 +98,43 @@ fn leave() {
     STATE.fetch_sub(1, Ordering::Release);
 }
 
+/// The default allocator's `alloc`: the C library's `malloc`.
+#[cfg(feature = "std")]
+fn default_alloc(size: usize) -> *mut c_void {
+    // SAFETY: malloc may be called with any size.
+    unsafe { libc::malloc(size) }
+}
+
+/// Without the C library there is no default allocator: every allocation fails.
+#[cfg(not(feature = "std"))]
+fn default_alloc(_size: usize) -> *mut c_void {
+    ptr::null_mut()
+}
+
+/// The default allocator's `free`: the C library's `free`.
+///
+/// # Safety
+/// `block` came from `default_alloc` and has not been freed.
+#[cfg(feature = "std")]
+unsafe fn default_free(block: NonNull<u8>) {
+    // SAFETY: the caller's contract: the block came from malloc.
+    unsafe { libc::free(block.as_ptr().cast()) }
+}
+
+/// Without the C library there is no default allocator, so no block of its can exist.
+///
+/// # Safety
+/// Never called: `default_alloc` never returns a block to free.
+#[cfg(not(feature = "std"))]
+unsafe fn default_free(_block: NonNull<u8>) {}
+
 /// Allocates `size` (> 0) bytes aligned to 8 from the current allocator.
 pub fn allocate(size: usize) -> Result<NonNull<u8>, Error> {
     debug_assert!(size > 0);
     enter();
     let alloc_fn = ALLOC_FN.load(Ordering::Relaxed);
     let raw = if alloc_fn.is_null() {
-        // SAFETY: malloc may be called with any size.
-        unsafe { libc::malloc(size) }
+        default_alloc(size)
     } else {
         // SAFETY: ALLOC_FN is only ever set from a non-NULL `AllocFn` in `set_allocator`.
         let alloc_fn: AllocFn = unsafe { core::mem::transmute::<*mut (), AllocFn>(alloc_fn) };
@@ -114,7 +150,11 @@ pub fn allocate(size: usize) -> Result<NonNull<u8>, Error> {
         }
         None => {
             leave();
-            Err(Error::OutOfMemory { size })
+            Err(if alloc_fn.is_null() && cfg!(not(feature = "std")) {
+                Error::NoAllocator { size }
+            } else {
+                Error::OutOfMemory { size }
+            })
         }
     }
 }
@@ -126,8 +166,8 @@ pub fn allocate(size: usize) -> Result<NonNull<u8>, Error> {
 pub unsafe fn deallocate(block: NonNull<u8>, size: usize) {
     let free_fn = FREE_FN.load(Ordering::Relaxed);
     if free_fn.is_null() {
-        // SAFETY: with no allocator set, `allocate` got the block from malloc.
-        unsafe { libc::free(block.as_ptr().cast()) };
+        // SAFETY: with no allocator set, `allocate` got the block from the default allocator.
+        unsafe { default_free(block) };
     } else {
         // SAFETY: FREE_FN is only ever set from a non-NULL `FreeFn`; since the block is live, the
         // allocator cannot have changed since it was allocated.

@@ -143,9 +143,9 @@ fn file_range(offset: u64, size: u64, len: usize) -> Option<Range<usize>> {
 
 /// The bytes of a NUL-terminated string starting at `offset` of `table`, without the NUL, if the
 /// NUL is inside the table.
-fn c_string(table: &[u8], offset: usize) -> Option<&[u8]> {
+pub fn c_string(table: &[u8], offset: usize) -> Option<&[u8]> {
     let rest = table.get(offset..)?;
-    rest.get(..rest.iter().position(|&b| b == 0)?)
+    core::ffi::CStr::from_bytes_until_nul(rest).ok().map(core::ffi::CStr::to_bytes)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -566,13 +566,6 @@ struct Names<'a> {
     bytes: &'a [u8],
 }
 
-impl<'a> Names<'a> {
-    /// The name at `sh_name` (proven below the table's size, which ends with a NUL).
-    fn get(&self, sh_name: u32) -> &'a [u8] {
-        usize::try_from(sh_name).ok().and_then(|at| c_string(self.bytes, at)).unwrap_or_default()
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // The check table, in the kernel's order
 // ---------------------------------------------------------------------------------------------
@@ -828,6 +821,37 @@ struct Census {
     pcpu: u32,
 }
 
+/// The section names the census looks for, NUL included, so that a name is recognised by comparing
+/// in place, without first finding where it ends. Each is at least 8 bytes long, so its first 8
+/// bytes, read as one word, rule out nearly every other section at once.
+const MODINFO: &[u8] = b".modinfo\0";
+const THIS_MODULE: &[u8] = b".gnu.linkonce.this_module\0";
+const VERSIONS: &[u8] = b"__versions\0";
+const EXT_CRCS: &[u8] = b"__version_ext_crcs\0";
+const EXT_NAMES: &[u8] = b"__version_ext_names\0";
+const PCPU: &[u8] = b".data..percpu\0";
+
+/// The first 8 bytes of a name, as one word.
+const fn head(name: &[u8]) -> u64 {
+    u64::from_ne_bytes([name[0], name[1], name[2], name[3], name[4], name[5], name[6], name[7]])
+}
+
+/// Which of the census's names starts `rest` (the name table from a section's `sh_name` on).
+fn known_name(rest: &[u8]) -> Option<&'static [u8]> {
+    let word = head(rest.get(..8)?);
+    let candidate = match word {
+        w if w == head(MODINFO) => MODINFO,
+        w if w == head(THIS_MODULE) => THIS_MODULE,
+        w if w == head(PCPU) => PCPU,
+        w if w == head(VERSIONS) => {
+            // `__versions` and the two `__version_ext_*` names share their first 8 bytes.
+            return [VERSIONS, EXT_CRCS, EXT_NAMES].into_iter().find(|n| rest.starts_with(n));
+        }
+        _ => return None,
+    };
+    rest.starts_with(candidate).then_some(candidate)
+}
+
 impl Census {
     fn take(sections: &Sections<'_>, names: &Names<'_>) -> Self {
         let mut census = Census::default();
@@ -836,20 +860,21 @@ impl Census {
             if shdr.sh_type == SHT_SYMTAB {
                 census.symtabs.add(index);
             }
-            let name = names.get(shdr.sh_name);
+            let rest = names.bytes.get(shdr.sh_name as usize..).unwrap_or_default();
+            let Some(name) = known_name(rest) else { continue };
             match name {
-                b".modinfo" => census.modinfo.add(index),
-                b".gnu.linkonce.this_module" => census.this_module.add(index),
+                MODINFO => census.modinfo.add(index),
+                THIS_MODULE => census.this_module.add(index),
                 _ => {}
             }
             if shdr.sh_flags & u64::from(SHF_ALLOC) == 0 {
                 continue;
             }
             let first = match name {
-                b"__versions" => &mut census.versions,
-                b"__version_ext_crcs" => &mut census.ext_crcs,
-                b"__version_ext_names" => &mut census.ext_names,
-                b".data..percpu" => &mut census.pcpu,
+                VERSIONS => &mut census.versions,
+                EXT_CRCS => &mut census.ext_crcs,
+                EXT_NAMES => &mut census.ext_names,
+                PCPU => &mut census.pcpu,
                 _ => continue,
             };
             if *first == 0 {

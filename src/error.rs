@@ -1,9 +1,11 @@
 //! Errors: what went wrong (typed, for the Rust core), the negative errno a C caller gets, and the
-//! per-thread message behind `klpelf_last_error()`.
+//! message behind `klpelf_last_error()`: per thread with the `std` feature, one for the program
+//! without it (the freestanding build has no threads to tell apart).
 
-use core::cell::{Cell, UnsafeCell};
+use core::cell::UnsafeCell;
 use core::ffi::{c_char, c_int};
 use core::fmt::{self, Write};
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use crate::checks::Rejection;
 use crate::signature::SignatureFault;
@@ -31,6 +33,9 @@ pub enum Error {
     AllocatorBusy { live: usize },
     /// A `struct klpelf_allocator` without an `alloc` or `free` function.
     IncompleteAllocator,
+    /// No allocator is set and there is no default: the freestanding build (without `std`) has no
+    /// C library `malloc`, so blocks come only from `klpelf_set_allocator()`'s (`-ENOMEM`).
+    NoAllocator { size: usize },
     /// A Rust panic was caught at the C boundary (a bug in klpelf).
     Panic,
     /// A failure already recorded as the thread's last error by [`report`]; `errno` is what the
@@ -79,7 +84,7 @@ impl Error {
             Error::BadSignature(_) => libc::EBADMSG,
             Error::UnsupportedSignature { .. } => libc::ENOPKG,
             Error::NameTooLong { .. } => libc::ENAMETOOLONG,
-            Error::OutOfMemory { .. } => libc::ENOMEM,
+            Error::OutOfMemory { .. } | Error::NoAllocator { .. } => libc::ENOMEM,
             Error::AllocatorBusy { .. } => libc::EBUSY,
             Error::Panic => libc::ENOTRECOVERABLE,
         }
@@ -110,6 +115,11 @@ impl fmt::Display for Error {
                 "allocator in use: {live} block(s) from the current allocator are still live"
             ),
             Error::IncompleteAllocator => f.write_str("allocator lacks an alloc or free function"),
+            Error::NoAllocator { size } => write!(
+                f,
+                "allocation of {size} bytes failed: no allocator is set (this klpelf is built \
+                 without the C library; call klpelf_set_allocator() first)"
+            ),
             Error::Panic => f.write_str("internal error: a panic was caught in klpelf"),
             Error::Reported { errno } => write!(f, "error {errno} (reported earlier)"),
             Error::Rejected(ref rejection) => write!(f, "{rejection}"),
@@ -145,16 +155,53 @@ impl fmt::Display for Error {
 /// Room for one message, NUL included; longer messages are truncated.
 const MESSAGE_CAPACITY: usize = 256;
 
-/// The calling thread's last error message.
+/// A last-error slot: the message, and whether it is current. With `std` each thread has its own;
+/// without, the program has one (see `klpelf_last_error()`'s documentation).
 struct LastError {
-    present: Cell<bool>,
+    /// The message is current: the last call failed.
+    present: AtomicBool,
+    /// A message is being written. Only ever contended in the freestanding build, when two calls
+    /// fail at once: the second leaves the message to the first instead of waiting or tearing it.
+    writing: AtomicBool,
+    /// The message, NUL-terminated; the last byte is never written, so it is always a NUL.
     text: UnsafeCell<[u8; MESSAGE_CAPACITY]>,
 }
 
+impl LastError {
+    const fn new() -> Self {
+        LastError {
+            present: AtomicBool::new(false),
+            writing: AtomicBool::new(false),
+            text: UnsafeCell::new([0; MESSAGE_CAPACITY]),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
 std::thread_local! {
-    static LAST_ERROR: LastError = const {
-        LastError { present: Cell::new(false), text: UnsafeCell::new([0; MESSAGE_CAPACITY]) }
-    };
+    static LAST_ERROR: LastError = const { LastError::new() };
+}
+
+/// Runs `f` on the calling thread's slot.
+#[cfg(feature = "std")]
+fn with_slot<R>(f: impl FnOnce(&LastError) -> R) -> R {
+    LAST_ERROR.with(f)
+}
+
+/// The program's one slot (no thread-locals without `std`).
+#[cfg(not(feature = "std"))]
+static LAST_ERROR: LastError = LastError::new();
+
+// SAFETY: the flags are atomics; `text` is written only by the holder of `writing` (taken with a
+// compare-and-swap), and read by C through `last_error()`'s pointer, which the documentation of
+// `klpelf_last_error()` allows only while no other klpelf call runs.
+#[cfg(not(feature = "std"))]
+unsafe impl Sync for LastError {}
+
+/// Runs `f` on the program's slot.
+#[cfg(not(feature = "std"))]
+fn with_slot<R>(f: impl FnOnce(&LastError) -> R) -> R {
+    f(&LAST_ERROR)
 }
 
 /// Writes into a fixed buffer, keeping the last byte for the NUL and dropping what does not fit.
@@ -181,31 +228,38 @@ pub fn report(errno: c_int, message: fmt::Arguments<'_>) -> Error {
     Error::Reported { errno }
 }
 
-/// Records `message` as the calling thread's last error.
+/// Records `message` as the last error (the calling thread's, with `std`).
 pub fn set_last_error(message: &dyn fmt::Display) {
-    LAST_ERROR.with(|slot| {
-        // SAFETY: the buffer belongs to this thread alone, and no Rust reference to it outlives this
-        // call; C reads it only through the pointer from `last_error()`, on this same thread, between
-        // klpelf calls, so nothing reads it while it is written here.
+    with_slot(|slot| {
+        if slot.writing.swap(true, Ordering::Acquire) {
+            // Another call is writing its message (freestanding build, overlapping calls): keep
+            // that one rather than tear it; this call's return value still says what failed.
+            return;
+        }
+        slot.present.store(false, Ordering::Relaxed);
+        // SAFETY: holding `writing`, this is the only writer, and no Rust reference to the buffer
+        // outlives this call; C reads it only through the pointer from `last_error()` between
+        // klpelf calls (with `std`, on the thread that owns the slot), so nothing reads it now.
         let buf = unsafe { &mut *slot.text.get() };
         let mut out = Truncating { buf, len: 0 };
         // Truncating never fails, so neither does formatting into it.
         let _ = write!(out, "{message}");
         let end = out.len;
         buf[end] = 0;
-        slot.present.set(true);
+        slot.present.store(true, Ordering::Release);
+        slot.writing.store(false, Ordering::Release);
     });
 }
 
-/// Forgets the calling thread's last error (every API call starts with this).
+/// Forgets the last error (every API call starts with this).
 pub fn clear_last_error() {
-    LAST_ERROR.with(|slot| slot.present.set(false));
+    with_slot(|slot| slot.present.store(false, Ordering::Relaxed));
 }
 
-/// The calling thread's last error message, NUL-terminated, or NULL when the last call succeeded.
+/// The last error message, NUL-terminated, or NULL when the last call succeeded.
 pub fn last_error() -> *const c_char {
-    LAST_ERROR.with(|slot| {
-        if slot.present.get() {
+    with_slot(|slot| {
+        if slot.present.load(Ordering::Acquire) {
             slot.text.get().cast::<c_char>().cast_const()
         } else {
             core::ptr::null()
@@ -246,6 +300,7 @@ mod tests {
     fn errno_values() {
         assert_eq!(Error::AlreadyPersisted.errno(), -libc::EEXIST);
         assert_eq!(Error::OutOfMemory { size: 1 }.errno(), -libc::ENOMEM);
+        assert_eq!(Error::NoAllocator { size: 1 }.errno(), -libc::ENOMEM);
         assert_eq!(Error::AllocatorBusy { live: 1 }.errno(), -libc::EBUSY);
         assert_eq!(Error::NullArgument("mod").errno(), -libc::EINVAL);
         assert_eq!(Error::MisalignedImage { address: 1 }.errno(), -libc::EINVAL);

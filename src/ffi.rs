@@ -2,17 +2,22 @@
 //! borrowed views, calls the safe core and reports errors. Every export runs inside
 //! [`boundary`], the one place where panics are caught, so no unwinding ever reaches C.
 
-use core::ffi::{c_char, c_int, c_uint, c_void, CStr};
+use core::ffi::{c_char, c_int, c_uint, c_ulong, c_void, CStr};
+use core::mem::size_of;
 use core::ptr;
 use core::slice;
+#[cfg(panic = "unwind")]
 use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use goblin::elf::section_header::SHF_ALLOC;
 
 use crate::alloc::{self, KlpelfAllocator};
 use crate::checks::{self, Checked, Sections};
 use crate::error::{self, Error};
-use crate::layout::{KlpelfSignature, LoadInfo, Module, MODULE_NAME_LEN};
+use crate::layout::{Elf64_Ehdr, Elf64_Shdr, KlpelfSignature, LoadInfo, Module, MODULE_NAME_LEN};
 use crate::persist::{self, ElfTables, Numbering};
-use crate::{kallsyms, modinfo, signature};
+use crate::symbol_map::{LookupFailure, MapError, SymbolMap};
+use crate::{kallsyms, klp_names, livepatch, modinfo, signature};
 
 /// What an export returns when its body fails: a negative errno for the exports that return a
 /// status, NULL for those that return a pointer, nothing for those that return nothing.
@@ -37,13 +42,18 @@ impl FailureValue for () {
 }
 
 /// Runs one export: clears the thread's last error, runs `body`, and turns an error or a caught
-/// panic into the thread's last error and the export's failure value.
+/// panic into the thread's last error and the export's failure value. Built with `panic = "abort"`
+/// (the freestanding build) a panic never unwinds: it stops the program (see
+/// `crate::freestanding`), so there is nothing to catch and no unwinding reaches C in either case.
 fn boundary<T: FailureValue>(body: impl FnOnce() -> Result<T, Error>) -> T {
     error::clear_last_error();
-    let error = match catch_unwind(AssertUnwindSafe(body)) {
-        Ok(Ok(value)) => return value,
-        Ok(Err(error)) => error,
-        Err(_) => Error::Panic,
+    #[cfg(panic = "unwind")]
+    let result = catch_unwind(AssertUnwindSafe(body)).unwrap_or(Err(Error::Panic));
+    #[cfg(not(panic = "unwind"))]
+    let result = body();
+    let error = match result {
+        Ok(value) => return value,
+        Err(error) => error,
     };
     if !matches!(error, Error::Reported { .. }) {
         error::set_last_error(&error);
@@ -60,28 +70,72 @@ unsafe fn non_null<'a, T>(ptr: *const T, what: &'static str) -> Result<&'a T, Er
     unsafe { ptr.as_ref() }.ok_or(Error::NullArgument(what))
 }
 
-/// Borrows the tables of `info` that `copy_module_elf` reads, proving the indices in range first.
+/// Where the three tables `copy_module_elf` reads live, and their names for NULL messages.
+struct TablePointers {
+    hdr: *const Elf64_Ehdr,
+    sechdrs: *const Elf64_Shdr,
+    secstrings: *const c_char,
+    symndx: c_uint,
+    names: [&'static str; 3],
+}
+
+/// Borrows the tables `copy_module_elf` reads (or wrote), proving the indices in range first.
 ///
 /// # Safety
-/// The pointers in `info` must be as `struct load_info` documents: `hdr` a valid header, `sechdrs`
-/// the section header table it describes, `secstrings` the section-name table's bytes.
-unsafe fn elf_tables(info: &LoadInfo) -> Result<ElfTables<'_>, Error> {
-    // SAFETY: the caller's contract for `info->hdr`; NULL is rejected.
-    let hdr = unsafe { non_null(info.hdr, "info->hdr") }?;
+/// The pointers must be NULL or as `struct load_info` documents them: `hdr` a valid header,
+/// `sechdrs` the section header table it describes, `secstrings` the section-name table's bytes.
+unsafe fn elf_tables<'a>(at: TablePointers) -> Result<ElfTables<'a>, Error> {
+    let [hdr_name, sechdrs_name, secstrings_name] = at.names;
+    // SAFETY: the caller's contract for `hdr`; NULL is rejected.
+    let hdr = unsafe { non_null(at.hdr, hdr_name) }?;
     // SAFETY: the caller's contract: a non-NULL `sechdrs` holds at least section 0.
-    let sec0 = unsafe { non_null(info.sechdrs, "info->sechdrs") }?;
+    let sec0 = unsafe { non_null(at.sechdrs, sechdrs_name) }?;
     // Not borrowed yet: the table may be empty, so no byte of it is known to be readable.
-    if info.secstrings.is_null() {
-        return Err(Error::NullArgument("info->secstrings"));
+    if at.secstrings.is_null() {
+        return Err(Error::NullArgument(secstrings_name));
     }
-    let numbering = Numbering::decode(hdr, sec0, info.index.sym)?;
+    let numbering = Numbering::decode(hdr, sec0, at.symndx)?;
     // SAFETY: `sechdrs` holds the `count` headers that the header and section 0 announce.
-    let sechdrs = unsafe { slice::from_raw_parts(info.sechdrs, numbering.count) };
+    let sechdrs = unsafe { slice::from_raw_parts(at.sechdrs, numbering.count) };
     let secstrings_len = persist::secstrings_len(&sechdrs[numbering.shstrndx])?;
     // SAFETY: `secstrings` holds the section-name table, `sh_size` bytes (at most isize::MAX).
-    let secstrings =
-        unsafe { slice::from_raw_parts(info.secstrings.cast_const().cast(), secstrings_len) };
-    Ok(ElfTables { hdr, sechdrs, secstrings, symndx: info.index.sym })
+    let secstrings = unsafe { slice::from_raw_parts(at.secstrings.cast(), secstrings_len) };
+    Ok(ElfTables { hdr, sechdrs, secstrings, symndx: at.symndx })
+}
+
+/// The tables of a `struct load_info` that `copy_module_elf` reads.
+///
+/// # Safety
+/// As for [`elf_tables`], for `info`'s pointers.
+unsafe fn load_info_tables(info: &LoadInfo) -> Result<ElfTables<'_>, Error> {
+    let at = TablePointers {
+        hdr: info.hdr,
+        sechdrs: info.sechdrs,
+        secstrings: info.secstrings,
+        symndx: info.index.sym,
+        names: ["info->hdr", "info->sechdrs", "info->secstrings"],
+    };
+    // SAFETY: the caller's contract.
+    unsafe { elf_tables(at) }
+}
+
+/// The persisted tables of `mod->klp_info`.
+///
+/// # Safety
+/// `module.klp_info` must be NULL or made by `copy_module_elf()`.
+unsafe fn persisted_tables(module: &Module) -> Result<ElfTables<'_>, Error> {
+    // SAFETY: the caller's contract; NULL is rejected.
+    let klp = unsafe { module.klp_info.as_ref() }
+        .ok_or(Error::NullArgument("mod->klp_info (call copy_module_elf() first)"))?;
+    let at = TablePointers {
+        hdr: &klp.hdr,
+        sechdrs: klp.sechdrs,
+        secstrings: klp.secstrings,
+        symndx: klp.symndx,
+        names: ["mod->klp_info->hdr", "mod->klp_info->sechdrs", "mod->klp_info->secstrings"],
+    };
+    // SAFETY: copy_module_elf() made the three tables as the header describes them.
+    unsafe { elf_tables(at) }
 }
 
 /// Persists the ELF information a livepatch module needs after its image is freed: a copy of the ELF
@@ -117,7 +171,7 @@ pub unsafe extern "C" fn copy_module_elf(r#mod: *mut Module, info: *mut LoadInfo
             return Err(Error::AlreadyPersisted);
         }
         // SAFETY: the caller's contract for `info`'s tables.
-        let tables = unsafe { elf_tables(info) }?;
+        let tables = unsafe { load_info_tables(info) }?;
         let klp_info = persist::persist(&tables, module.core_kallsyms.symtab)?;
         module.klp_info = klp_info.as_ptr();
         Ok(0)
@@ -164,6 +218,15 @@ pub unsafe extern "C" fn klpelf_set_allocator(a: *const KlpelfAllocator) -> c_in
 /// klpelf call succeeded (or it made none). `klpelf_last_error()` and `klpelf_version()`, which
 /// cannot fail, leave it as it is. The string is owned by klpelf and stays valid until the thread's
 /// next klpelf call; do not free it.
+///
+/// In the freestanding build (`libklpelf_freestanding.a`, klpelf built without its `std` feature)
+/// there are no thread-locals: one message slot serves the whole program, and "the calling thread"
+/// above means "the program". That is exact while klpelf is called from one thread (or CPU) at a
+/// time, which is how a freestanding program should call it if it reads messages. Overlapping calls
+/// stay safe otherwise (return values are exact, and the slot is never torn: a failure that finds
+/// another one writing leaves the message to it), but the message may then be NULL or another
+/// call's, and it must not be read while another klpelf call runs. It is always NUL-terminated
+/// within 256 bytes.
 #[no_mangle]
 pub extern "C" fn klpelf_last_error() -> *const c_char {
     // Not through `boundary`, which would clear the message this returns; nothing here can panic.
@@ -335,7 +398,7 @@ pub unsafe extern "C" fn klpelf_get_modinfo(
             return Err(Error::NullArgument("tag"));
         }
         // SAFETY: a non-NULL `tag` is a NUL-terminated string by the caller's contract.
-        let tag = unsafe { CStr::from_ptr(tag) }.to_bytes();
+        let tag = unsafe { crate::freestanding::c_str(tag) }.to_bytes();
         if info.index.info == 0 {
             return Ok(ptr::null());
         }
@@ -360,7 +423,7 @@ unsafe fn module_name<'a>(name: *const c_char) -> Result<&'a [u8], Error> {
     }
     // SAFETY: strnlen reads no further than the string's NUL or MODULE_NAME_LEN bytes, both inside
     // the string.
-    let len = unsafe { libc::strnlen(name, MODULE_NAME_LEN) };
+    let len = unsafe { crate::freestanding::strnlen(name, MODULE_NAME_LEN) };
     if len >= MODULE_NAME_LEN {
         return Err(Error::NameTooLong { len });
     }
@@ -377,6 +440,12 @@ unsafe fn module_name<'a>(name: *const c_char) -> Result<&'a [u8], Error> {
 /// symbol table, in its original order (`num_symtab` is the symbol count), and a copy of the
 /// symbol string table, so that `st_name` values index `core_kallsyms.strtab` unchanged. `typetab`
 /// stays NULL (klpelf computes no `nm` type letters). Symbols are copied as they are in the file.
+///
+/// Then, as the kernel's `rewrite_section_headers()` does, it sets every section's `sh_addr` in the
+/// image to the section's address in the image and clears `SHF_ALLOC` from `__versions`, the
+/// extended-version sections and `.modinfo`: `copy_module_elf()` persists those headers, and
+/// `klpelf_resolve_symbols()` finds the livepatch relocations at those addresses. This writes to
+/// the image's section header table (nothing else in the image changes, and nothing on failure).
 ///
 /// Reads `info->hdr`, `info->len`, `info->name`, `info->index.sym`, `info->index.str` and
 /// `info->index.info`; `info` must come from `klpelf_setup_load_info()`. The symbol and string tables
@@ -423,8 +492,12 @@ pub unsafe extern "C" fn klpelf_prepare_module(r#mod: *mut Module, info: *const 
         let symbols = sections.symbol_table(info.index.sym)?;
         let (_, strtab) =
             sections.section(info.index.str, "index.str is not a section inside the image")?;
+        let count = sections.count();
         let kallsyms = kallsyms::copy(symbols, strtab)?;
-        // Nothing fails from here on: `*mod` changes only on success.
+        // Nothing fails from here on: `*mod` and the image change only on success.
+        // SAFETY: the checks just proved `count` section headers inside the image at `info->hdr`,
+        // which the caller gave as writable; the views of it are no longer used.
+        unsafe { rewrite_section_headers(info, count) };
         module.name = [0; MODULE_NAME_LEN];
         for (to, &from) in module.name.iter_mut().zip(name) {
             *to = from as c_char;
@@ -433,6 +506,34 @@ pub unsafe extern "C" fn klpelf_prepare_module(r#mod: *mut Module, info: *const 
         module.core_kallsyms = kallsyms;
         Ok(0)
     })
+}
+
+/// The kernel's `rewrite_section_headers()`: every section's `sh_addr` becomes its address in the
+/// image, and `__versions`, the extended-version sections and `.modinfo` lose `SHF_ALLOC` (the
+/// loader keeps them only while loading). `copy_module_elf()` then persists these addresses, which
+/// is how the livepatch relocation sections are found later.
+///
+/// # Safety
+/// `info->hdr` must point at a writable image whose section header table (at `e_shoff`) holds
+/// `count` headers, and no reference into the image may be live.
+unsafe fn rewrite_section_headers(info: &LoadInfo, count: usize) {
+    let base = info.hdr.cast::<u8>();
+    // SAFETY: the caller's contract: the header and `count` section headers are in the image.
+    unsafe {
+        let sechdrs = base.add((*info.hdr).e_shoff as usize).cast::<Elf64_Shdr>();
+        (*sechdrs).sh_addr = 0;
+        for i in 1..count {
+            let shdr = sechdrs.add(i);
+            (*shdr).sh_addr = (base as u64).wrapping_add((*shdr).sh_offset);
+        }
+        let index = &info.index;
+        for kept_while_loading in [index.vers, index.vers_ext_crc, index.vers_ext_name, index.info]
+        {
+            if (kept_while_loading as usize) < count {
+                (*sechdrs.add(kept_while_loading as usize)).sh_flags &= !u64::from(SHF_ALLOC);
+            }
+        }
+    }
 }
 
 /// Frees what `klpelf_prepare_module()` and `copy_module_elf()` made for `*mod`: first
@@ -490,6 +591,514 @@ pub unsafe extern "C" fn klpelf_module_signature(
         let found = signature::find(image)?;
         // SAFETY: `out` is non-NULL and valid for writes by the caller's contract.
         unsafe { out.write(found) };
+        Ok(0)
+    })
+}
+
+/// Longest symbol name the livepatch formats read, with its NUL (the kernel's `KSYM_NAME_LEN`).
+pub const KSYM_NAME_LEN: usize = 512;
+
+/// Copies `bytes` and a NUL into `out`, which the caller sized for the longest field plus its NUL.
+fn c_string_into<const N: usize>(bytes: &[u8], out: &mut [c_char; N]) {
+    let len = bytes.len().min(N - 1);
+    for (to, &from) in out.iter_mut().zip(&bytes[..len]) {
+        *to = from as c_char;
+    }
+    out[len] = 0;
+}
+
+/// Borrows a C string argument, naming it in the error when it is NULL.
+///
+/// # Safety
+/// A non-NULL `s` must be a NUL-terminated string that outlives the borrow.
+unsafe fn c_str<'a>(s: *const c_char, what: &'static str) -> Result<&'a [u8], Error> {
+    if s.is_null() {
+        return Err(Error::NullArgument(what));
+    }
+    // SAFETY: the caller's contract.
+    Ok(unsafe { crate::freestanding::c_str(s) }.to_bytes())
+}
+
+/// Borrows an optional C string argument (NULL: `None`).
+///
+/// # Safety
+/// A non-NULL `s` must be a NUL-terminated string that outlives the borrow.
+unsafe fn optional_c_str<'a>(s: *const c_char) -> Option<&'a [u8]> {
+    // SAFETY: the caller's contract.
+    (!s.is_null()).then(|| unsafe { crate::freestanding::c_str(s) }.to_bytes())
+}
+
+/// Parses a livepatch relocation section name, `.klp.rela.<objname>.<section>`, exactly as the
+/// kernel's `sscanf(name, ".klp.rela.%55[^.]", objname)` does: `<objname>` is 1 to 55 characters up
+/// to the first `.`; nothing after it is checked, so a longer object name is cut at 55 characters
+/// (the kernel's behaviour) rather than rejected.
+///
+/// Returns 0 and writes the NUL-terminated object name to `objname`, or `-EINVAL` (with
+/// `klpelf_last_error()` set, `objname` unchanged) when the name does not parse or an argument is
+/// NULL.
+///
+/// # Safety
+/// `name` must be NULL or a NUL-terminated string; `objname` NULL or `MODULE_NAME_LEN` bytes,
+/// writable (`char objname[MODULE_NAME_LEN]`).
+#[no_mangle]
+pub unsafe extern "C" fn klpelf_parse_klp_rela_name(
+    name: *const c_char,
+    objname: *mut c_char,
+) -> c_int {
+    boundary(|| {
+        // SAFETY: the caller's contract; NULL is rejected.
+        let name = unsafe { c_str(name, "name") }?;
+        // SAFETY: the caller's contract; NULL is rejected.
+        let out = unsafe { objname.cast::<[c_char; MODULE_NAME_LEN]>().as_mut() }
+            .ok_or(Error::NullArgument("objname"))?;
+        let parsed = klp_names::parse_klp_rela_name(name).ok_or_else(|| {
+            error::report(
+                -libc::EINVAL,
+                format_args!("section {} has an incorrectly formatted name", name.escape_ascii()),
+            )
+        })?;
+        c_string_into(parsed, out);
+        Ok(0)
+    })
+}
+
+/// Parses a livepatch symbol name, `.klp.sym.<objname>.<symname>,<sympos>`, exactly as the kernel's
+/// `sscanf(name, ".klp.sym.%55[^.].%511[^,],%lu", ...)` does: `<objname>` is 1 to 55 characters
+/// up to a `.` (which must follow); `<symname>` 1 to 511 characters up to a `,` (which must follow;
+/// dots are allowed, as in `foo.isra.0`); `<sympos>` is decimal after optional white space, with
+/// no sign; whatever follows its digits is ignored (`,0xyz` gives 0), and overflow wraps as in the
+/// kernel.
+///
+/// Returns 0 and writes the NUL-terminated object and symbol names and the position, or `-EINVAL`
+/// (with `klpelf_last_error()` set, the outputs unchanged) when the name does not parse or an
+/// argument is NULL.
+///
+/// # Safety
+/// `name` must be NULL or a NUL-terminated string; `objname` NULL or `MODULE_NAME_LEN` writable
+/// bytes (`char objname[MODULE_NAME_LEN]`); `symname` NULL or `KSYM_NAME_LEN` writable bytes
+/// (`char symname[KSYM_NAME_LEN]`); `sympos` NULL or valid for writes.
+#[no_mangle]
+pub unsafe extern "C" fn klpelf_parse_klp_sym_name(
+    name: *const c_char,
+    objname: *mut c_char,
+    symname: *mut c_char,
+    sympos: *mut c_ulong,
+) -> c_int {
+    boundary(|| {
+        // SAFETY: the caller's contract; NULL is rejected.
+        let name = unsafe { c_str(name, "name") }?;
+        // SAFETY: the caller's contract for the three outputs; NULL is rejected.
+        let (obj_out, sym_out, pos_out) = unsafe {
+            (
+                objname.cast::<[c_char; MODULE_NAME_LEN]>().as_mut(),
+                symname.cast::<[c_char; KSYM_NAME_LEN]>().as_mut(),
+                sympos.as_mut(),
+            )
+        };
+        let (Some(obj_out), Some(sym_out), Some(pos_out)) = (obj_out, sym_out, pos_out) else {
+            return Err(Error::NullArgument("objname, symname or sympos"));
+        };
+        let parsed = klp_names::parse_klp_sym_name(name).ok_or_else(|| {
+            error::report(
+                -libc::EINVAL,
+                format_args!("symbol {} has an incorrectly formatted name", name.escape_ascii()),
+            )
+        })?;
+        c_string_into(parsed.objname, obj_out);
+        c_string_into(parsed.symname, sym_out);
+        *pos_out = parsed.sympos as c_ulong;
+        Ok(0)
+    })
+}
+
+/// Called by `klpelf_for_each_klp_rela()` for each livepatch relocation section: `secndx` is its
+/// index in `mod->klp_info->sechdrs`, `objname` the object it patches (NUL-terminated, valid during
+/// the call). Return 0 to go on; any other value stops the walk and is returned.
+pub type KlpelfKlpRelaFn = Option<
+    unsafe extern "C" fn(
+        r#mod: *const Module,
+        secndx: c_uint,
+        objname: *const c_char,
+        ctx: *mut c_void,
+    ) -> c_int,
+>;
+
+/// Walks the livepatch relocation sections (`SHF_RELA_LIVEPATCH`) of `mod->klp_info` in index order,
+/// as the kernel's `klp_write_object_relocs()` does, calling `fn` for each with the object it
+/// patches (`vmlinux` for the core kernel).
+///
+/// Returns 0 after the last section; the first non-zero value `fn` returns (the walk stops there);
+/// or `-EINVAL` when `mod`, `mod->klp_info` or `fn` is NULL, or when a section's name is outside the
+/// section-name table or is not `.klp.rela.<objname>...` (the kernel's "incorrectly formatted name").
+///
+/// # Safety
+/// `mod` must be NULL or valid for reads, its `klp_info` NULL or made by `copy_module_elf()`; `fn`
+/// must be safe to call with `ctx`.
+#[no_mangle]
+pub unsafe extern "C" fn klpelf_for_each_klp_rela(
+    r#mod: *const Module,
+    r#fn: KlpelfKlpRelaFn,
+    ctx: *mut c_void,
+) -> c_int {
+    boundary(|| {
+        // SAFETY: the caller's contract; NULL is rejected.
+        let module = unsafe { non_null(r#mod, "mod") }?;
+        let callback = r#fn.ok_or(Error::NullArgument("fn"))?;
+        // SAFETY: the caller's contract for `klp_info`.
+        let tables = unsafe { persisted_tables(module) }?;
+        let mut objname = [0 as c_char; MODULE_NAME_LEN];
+        for section in livepatch::klp_rela_sections(&tables) {
+            let section = section?;
+            c_string_into(section.objname, &mut objname);
+            // SAFETY: the caller's contract for `fn` and `ctx`; `objname` is NUL-terminated and
+            // lives through the call.
+            let rc = unsafe { callback(r#mod, section.index, objname.as_ptr(), ctx) };
+            if rc != 0 {
+                return Err(error::report(
+                    rc,
+                    format_args!(
+                        "the callback stopped the walk at section {} ({}) with {rc}",
+                        section.index,
+                        section.name.escape_ascii()
+                    ),
+                ));
+            }
+        }
+        Ok(0)
+    })
+}
+
+/// Finds a livepatch symbol's address: `objname` is the object (NULL for vmlinux), `symname` the
+/// symbol, `sympos` 0 when the name must be unique in the object or N for its N-th occurrence.
+/// Writes the address to `*addr` and returns 0, or returns a non-zero value (a negative errno, as
+/// the kernel's `-EINVAL`) that stops the resolution. `klpelf_symbol_map_resolve()` is one.
+pub type KlpelfResolveFn = Option<
+    unsafe extern "C" fn(
+        objname: *const c_char,
+        symname: *const c_char,
+        sympos: c_ulong,
+        addr: *mut c_ulong,
+        ctx: *mut c_void,
+    ) -> c_int,
+>;
+
+/// A C resolve callback as a [`livepatch::Resolver`].
+struct CallbackResolver {
+    resolve: unsafe extern "C" fn(
+        *const c_char,
+        *const c_char,
+        c_ulong,
+        *mut c_ulong,
+        *mut c_void,
+    ) -> c_int,
+    ctx: *mut c_void,
+}
+
+impl livepatch::Resolver for CallbackResolver {
+    fn resolve(
+        &mut self,
+        objname: Option<&[u8]>,
+        symname: &[u8],
+        sympos: u64,
+    ) -> Result<u64, Error> {
+        let mut obj = [0 as c_char; MODULE_NAME_LEN];
+        let mut sym = [0 as c_char; KSYM_NAME_LEN];
+        c_string_into(objname.unwrap_or_default(), &mut obj);
+        c_string_into(symname, &mut sym);
+        let obj_ptr = if objname.is_some() { obj.as_ptr() } else { ptr::null() };
+        let mut addr: c_ulong = 0;
+        // SAFETY: the caller of klpelf_resolve_symbols() vouches for the callback and `ctx`; the
+        // names are NUL-terminated and `addr` is a live local, all valid through the call.
+        let rc = unsafe {
+            (self.resolve)(obj_ptr, sym.as_ptr(), sympos as c_ulong, &mut addr, self.ctx)
+        };
+        if rc == 0 {
+            return Ok(addr as u64);
+        }
+        // Keep the callback's own message (klpelf_symbol_map_resolve() words it as the kernel does).
+        let mut why = [0u8; 200];
+        let own = error::last_error();
+        let why = if own.is_null() {
+            &b"the resolve callback failed"[..]
+        } else {
+            // SAFETY: a non-NULL last error is this thread's NUL-terminated message buffer.
+            let text = unsafe { crate::freestanding::c_str(own) }.to_bytes();
+            let len = text.len().min(why.len());
+            why[..len].copy_from_slice(&text[..len]);
+            &why[..len]
+        };
+        Err(error::report(
+            rc,
+            format_args!(
+                "{}.{} (sympos {sympos}): {}",
+                objname.unwrap_or(livepatch::VMLINUX).escape_ascii(),
+                symname.escape_ascii(),
+                core::str::from_utf8(why).unwrap_or("(the callback's message is not UTF-8)")
+            ),
+        ))
+    }
+}
+
+/// The module's kept symbols, as the persisted `sechdrs[symndx].sh_addr` points at them, with the
+/// string table the persisted `sh_link` names.
+///
+/// # Safety
+/// `module.core_kallsyms` must describe the symbol table `klp_info` was persisted with, and
+/// `sh_addr` of the symbol table section must point at its `num_symtab` symbols.
+unsafe fn kept_symbols<'a>(
+    module: &Module,
+    tables: &ElfTables<'a>,
+) -> Result<livepatch::KeptSymbols<'a>, Error> {
+    let symtab = &tables.sechdrs[tables.symndx as usize];
+    let strtab_len = tables
+        .sechdrs
+        .get(symtab.sh_link as usize)
+        .map(|s| s.sh_size as usize)
+        .ok_or(Error::BadLoadInfo { what: "the symbol table's sh_link is not a section" })?;
+    let symbols = symtab.sh_addr as *mut crate::layout::Elf64_Sym;
+    if symbols.is_null() || !symbols.is_aligned() || module.core_kallsyms.strtab.is_null() {
+        return Err(Error::NullArgument("mod->core_kallsyms (call klpelf_prepare_module() first)"));
+    }
+    // SAFETY: the caller's contract: `sh_addr` points at `num_symtab` symbols, writable (they are
+    // core_kallsyms.symtab, which klpelf_prepare_module() allocated), and the string table has
+    // the `sh_size` bytes of the section it was copied from.
+    unsafe {
+        Ok(livepatch::KeptSymbols {
+            symbols: slice::from_raw_parts_mut(symbols, module.core_kallsyms.num_symtab as usize),
+            strtab: slice::from_raw_parts(module.core_kallsyms.strtab.cast(), strtab_len),
+        })
+    }
+}
+
+/// Resolves the livepatch symbols of every `.klp.rela.<objname>.*` section of `mod->klp_info`, as the
+/// kernel's `klp_resolve_symbols()` does before applying them: each relocation's symbol must be a
+/// livepatch symbol (`SHN_LIVEPATCH`) named `.klp.sym.<objname>.<symname>,<sympos>`, and a section
+/// that patches a module may not use a vmlinux symbol. `resolve` finds each symbol's address, which
+/// is written to its `st_value` in `mod->core_kallsyms.symtab` (through the persisted
+/// `sechdrs[symndx].sh_addr`, which `copy_module_elf()` pointed there). `objname` NULL means
+/// vmlinux.
+///
+/// The relocations are read where the persisted section header's `sh_addr` says, as in the kernel:
+/// `klpelf_prepare_module()` sets every section's `sh_addr` to its place in the image (as the
+/// kernel's `rewrite_section_headers()` does), so the image must still be held; a loader that moved
+/// the sections sets `sh_addr` itself. Unlike the kernel, every relocation's symbol index is checked
+/// against `num_symtab` and every `st_name` against the string table.
+///
+/// Returns 0 when every symbol resolved. Otherwise it stops at the first failure (symbols resolved
+/// before it keep their new `st_value`), `klpelf_last_error()` says which symbol and why (for the
+/// symbol map's resolver, in the kernel's words), and the return value is `resolve`'s own non-zero
+/// value, or `-EINVAL`: `mod`, `mod->klp_info`, `mod->core_kallsyms` or `resolve` is NULL; a section
+/// name or symbol name is malformed; a symbol is not a livepatch symbol; a module-specific section
+/// uses a vmlinux symbol; a relocation's symbol index or a symbol's `st_name` is out of range; or a
+/// section's `sh_addr` is 0 or misaligned.
+///
+/// # Safety
+/// `mod` must be NULL or valid for reads, with `klp_info` and `core_kallsyms` made by
+/// `copy_module_elf()` and `klpelf_prepare_module()` (or equivalent), and the relocation sections'
+/// bytes readable at their `sh_addr`; `objname` NULL or a NUL-terminated string; `resolve` safe to
+/// call with `ctx`.
+#[no_mangle]
+pub unsafe extern "C" fn klpelf_resolve_symbols(
+    r#mod: *mut Module,
+    objname: *const c_char,
+    resolve: KlpelfResolveFn,
+    ctx: *mut c_void,
+) -> c_int {
+    boundary(|| {
+        // SAFETY: the caller's contract; NULL is rejected.
+        let module = unsafe { non_null(r#mod.cast_const(), "mod") }?;
+        let resolve = resolve.ok_or(Error::NullArgument("resolve"))?;
+        // SAFETY: the caller's contract; NULL means vmlinux.
+        let target = unsafe { optional_c_str(objname) };
+        // SAFETY: the caller's contract for `klp_info`.
+        let tables = unsafe { persisted_tables(module) }?;
+        // SAFETY: the caller's contract for `core_kallsyms`.
+        let mut kept = unsafe { kept_symbols(module, &tables) }?;
+        let mut resolver = CallbackResolver { resolve, ctx };
+        for section in livepatch::klp_rela_sections(&tables) {
+            let section = section?;
+            if !section.patches(target) {
+                continue;
+            }
+            // SAFETY: the caller's contract: the section's relocations are at its sh_addr.
+            let relas = unsafe { relocations(&section) }?;
+            livepatch::resolve_section(&section, relas, &mut kept, &mut resolver)?;
+        }
+        Ok(0)
+    })
+}
+
+/// The relocation entries of a livepatch relocation section, at its `sh_addr`.
+///
+/// # Safety
+/// A non-zero, aligned `sh_addr` must point at the section's `sh_size` bytes.
+unsafe fn relocations<'a>(
+    section: &livepatch::KlpRelaSection<'a>,
+) -> Result<&'a [crate::layout::Elf64_Rela], Error> {
+    let count = section.shdr.sh_size as usize / size_of::<crate::layout::Elf64_Rela>();
+    if count == 0 {
+        return Ok(&[]);
+    }
+    let at = section.shdr.sh_addr as *const crate::layout::Elf64_Rela;
+    if at.is_null() || !at.is_aligned() {
+        return Err(error::report(
+            -libc::EINVAL,
+            format_args!(
+                "section {}: sh_addr {:#x} is not the address of its relocations (was the image prepared with klpelf_prepare_module()?)",
+                section.name.escape_ascii(),
+                section.shdr.sh_addr
+            ),
+        ));
+    }
+    // SAFETY: the caller's contract.
+    Ok(unsafe { slice::from_raw_parts(at, count) })
+}
+
+/// A kernel's symbol map (opaque): made by `klpelf_symbol_map_load()` or
+/// `klpelf_symbol_map_load_buffer()`, freed by `klpelf_symbol_map_free()`.
+pub struct KlpelfSymbolMap {
+    _opaque: [u8; 0],
+}
+
+/// Parses a map and hands it to C through `out`.
+fn symbol_map_out(text: &[u8], out: &mut *mut KlpelfSymbolMap) -> Result<c_int, Error> {
+    let map = SymbolMap::parse(text).map_err(|e| match e {
+        MapError::BadLine(bad) => error::report(
+            -libc::EINVAL,
+            format_args!("symbol map line {} is not 'address type name [module]'", bad.line),
+        ),
+        MapError::TooLarge => Error::TooLarge { what: "symbol map", size: text.len() as u64 },
+        MapError::Alloc(e) => e,
+    })?;
+    *out = map.into_raw().as_ptr().cast();
+    Ok(0)
+}
+
+/// Loads a kernel's symbol map from a `System.map` or `/proc/kallsyms` file: lines of
+/// `address type name` with an optional `[module]` (blank lines are skipped). The map is one block
+/// from the configured allocator; free it with `klpelf_symbol_map_free()`.
+///
+/// Returns 0 and stores the map in `*out`; on failure `*out` is unchanged and the return value is
+/// `-EINVAL` (a NULL argument, or a malformed line: the message gives its number), `-ENOMEM`, or the
+/// negative errno of reading the file. Not available in the freestanding build (`-ENOSYS`); use
+/// `klpelf_symbol_map_load_buffer()` there.
+///
+/// # Safety
+/// `path` must be NULL or a NUL-terminated string; `out` NULL or valid for writes.
+#[no_mangle]
+pub unsafe extern "C" fn klpelf_symbol_map_load(
+    path: *const c_char,
+    out: *mut *mut KlpelfSymbolMap,
+) -> c_int {
+    boundary(|| {
+        // SAFETY: the caller's contract; NULL is rejected.
+        let path = unsafe { c_str(path, "path") }?;
+        // SAFETY: the caller's contract; NULL is rejected.
+        let out = unsafe { out.as_mut() }.ok_or(Error::NullArgument("out"))?;
+        let text = read_file(path)?;
+        symbol_map_out(&text, out)
+    })
+}
+
+/// Without `std` (the freestanding build) there are no files to read: `-ENOSYS`. (An empty array,
+/// so that the caller's `&text` is a slice in both builds.)
+#[cfg(not(feature = "std"))]
+fn read_file(_path: &[u8]) -> Result<[u8; 0], Error> {
+    Err(error::report(
+        -libc::ENOSYS,
+        format_args!(
+            "the freestanding klpelf reads no files: read the map and call \
+             klpelf_symbol_map_load_buffer()"
+        ),
+    ))
+}
+
+/// Reads a whole file (`/proc/kallsyms` reports size 0, so it is read to its end).
+#[cfg(feature = "std")]
+fn read_file(path: &[u8]) -> Result<Vec<u8>, Error> {
+    use std::os::unix::ffi::OsStrExt;
+    let path = std::path::Path::new(std::ffi::OsStr::from_bytes(path));
+    std::fs::read(path).map_err(|e| {
+        let errno = e.raw_os_error().unwrap_or(libc::EIO);
+        error::report(-errno, format_args!("{}: {e}", path.display()))
+    })
+}
+
+/// Loads a kernel's symbol map from `len` bytes of `System.map` or `/proc/kallsyms` text at `buf`
+/// (see `klpelf_symbol_map_load()`); the text is copied, so `buf` may be freed afterwards.
+///
+/// Returns 0 and stores the map in `*out`; on failure `*out` is unchanged and the return value is
+/// `-EINVAL` (a NULL argument or a malformed line) or `-ENOMEM`.
+///
+/// # Safety
+/// `buf` must be NULL or valid for reads of `len` bytes; `out` NULL or valid for writes.
+#[no_mangle]
+pub unsafe extern "C" fn klpelf_symbol_map_load_buffer(
+    buf: *const c_void,
+    len: usize,
+    out: *mut *mut KlpelfSymbolMap,
+) -> c_int {
+    boundary(|| {
+        // SAFETY: the caller's contract for `buf`.
+        let text = unsafe { bytes(buf.cast(), len, "buf") }?;
+        // SAFETY: the caller's contract; NULL is rejected.
+        let out = unsafe { out.as_mut() }.ok_or(Error::NullArgument("out"))?;
+        symbol_map_out(text, out)
+    })
+}
+
+/// Frees a symbol map. Accepts NULL.
+///
+/// # Safety
+/// `map` must be NULL or a map from `klpelf_symbol_map_load*()` not freed before.
+#[no_mangle]
+pub unsafe extern "C" fn klpelf_symbol_map_free(map: *mut KlpelfSymbolMap) {
+    boundary(|| {
+        if let Some(map) = ptr::NonNull::new(map) {
+            // SAFETY: the caller's contract: the map came from into_raw() and is freed once.
+            drop(unsafe { SymbolMap::from_raw(map.cast()) });
+        }
+        Ok(())
+    })
+}
+
+/// A `klpelf_resolve_fn` over a symbol map (pass the map as `ctx`), with the kernel's rules: the
+/// symbols of `objname` (NULL: vmlinux, the lines without `[module]`) named `symname`, in file
+/// order; `sympos` 0 requires exactly one, N takes the N-th. A symbol whose address is 0 (as
+/// `/proc/kallsyms` shows them to unprivileged readers) counts as not found, as in the kernel.
+///
+/// Returns 0 and writes the address to `*addr`, or `-EINVAL` with the kernel's wording in
+/// `klpelf_last_error()`: "symbol '...' not found in symbol table", "unresolvable ambiguity for
+/// symbol '...' in object '...'", "symbol position N for symbol '...' in object '...' not found"
+/// (klpelf adds the number of candidates), or for a NULL `symname`, `addr` or `ctx`.
+///
+/// # Safety
+/// `objname` and `symname` must be NULL or NUL-terminated strings, `addr` NULL or valid for
+/// writes, `ctx` NULL or a map from `klpelf_symbol_map_load*()`.
+#[no_mangle]
+pub unsafe extern "C" fn klpelf_symbol_map_resolve(
+    objname: *const c_char,
+    symname: *const c_char,
+    sympos: c_ulong,
+    addr: *mut c_ulong,
+    ctx: *mut c_void,
+) -> c_int {
+    boundary(|| {
+        // SAFETY: the caller's contract; NULL means vmlinux.
+        let obj = unsafe { optional_c_str(objname) };
+        // SAFETY: the caller's contract; NULL is rejected.
+        let name = unsafe { c_str(symname, "symname") }?;
+        // SAFETY: the caller's contract; NULL is rejected.
+        let addr = unsafe { addr.as_mut() }.ok_or(Error::NullArgument("addr"))?;
+        let map = ptr::NonNull::new(ctx).ok_or(Error::NullArgument("ctx (the symbol map)"))?;
+        // SAFETY: the caller's contract: a live map, only borrowed here.
+        let map = unsafe { SymbolMap::borrow_raw(map.cast()) };
+        let found = map.lookup(obj, name, sympos).map_err(|reason| {
+            let failure =
+                LookupFailure { reason, objname: obj.unwrap_or(livepatch::VMLINUX), name, sympos };
+            error::report(-libc::EINVAL, format_args!("{failure}"))
+        })?;
+        *addr = found as c_ulong;
         Ok(0)
     })
 }

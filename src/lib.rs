@@ -10,9 +10,24 @@
 //! - [`kallsyms`]: the symbol-table copy a livepatch module keeps (`core_kallsyms`);
 //! - [`klp_names`]: the `.klp.rela.*` and `.klp.sym.*` name formats, parsed as the kernel does;
 //! - [`symbol_map`]: a kernel's `System.map` / `/proc/kallsyms`, with the kernel's `sympos` rules;
+//! - [`livepatch`]: the walk over `.klp.rela.*` sections and the resolution of `.klp.sym.*` symbols;
 //! - [`alloc`]: the replaceable allocator every handed-out block comes from;
-//! - [`error`]: error kinds, errno values and the per-thread last-error message;
-//! - [`ffi`]: the `extern "C"` boundary, the only place raw pointers become references.
+//! - [`error`]: error kinds, errno values and the last-error message (per thread with `std`);
+//! - [`ffi`]: the `extern "C"` boundary, the only place raw pointers become references;
+//! - [`freestanding`]: what the crate needs in place of the C library, and, without the `std`
+//!   feature, the panic handler and unwinder stubs of the freestanding build.
+//!
+//! Features: `std` (on by default) keeps the last-error message per thread, allocates with the C
+//! library's `malloc`/`free` until told otherwise, and reads files. Without it (the freestanding
+//! build) klpelf uses no C library function and no thread-locals: memory comes only from the
+//! allocator set with `klpelf_set_allocator()`, and the last-error message is one slot for the
+//! program. Built so with `panic = "abort"` (the `freestanding` profile), the crate is `#![no_std]`
+//! and uses neither `std` nor Rust's `alloc` crate, and a panic stops the program (see
+//! [`freestanding`]). With `panic = "unwind"` (plain `cargo build --no-default-features`, and
+//! every test build) it still links `std`, only for the unwinding runtime that
+//! `catch_unwind` needs at the C boundary: this toolchain's `core` cannot unwind without it.
+
+#![cfg_attr(all(not(feature = "std"), panic = "abort", not(test)), no_std)]
 
 #[cfg(not(target_pointer_width = "64"))]
 compile_error!("klpelf supports 64-bit hosts only (it reads ELF64 files in native byte order)");
@@ -21,9 +36,11 @@ pub mod alloc;
 pub mod checks;
 pub mod error;
 pub mod ffi;
+pub mod freestanding;
 pub mod kallsyms;
 pub mod klp_names;
 pub mod layout;
+pub mod livepatch;
 pub mod modinfo;
 pub mod persist;
 pub mod signature;

@@ -6,6 +6,7 @@
 
 use core::ffi::c_int;
 
+use crate::checks::c_string as c_str_at;
 use crate::error::{report, Error};
 use crate::klp_names::{parse_klp_rela_name, parse_klp_sym_name};
 use crate::layout::{Elf64_Rela, Elf64_Shdr, Elf64_Sym, SHF_RELA_LIVEPATCH, SHN_LIVEPATCH};
@@ -15,14 +16,6 @@ use crate::persist::ElfTables;
 pub const VMLINUX: &[u8] = b"vmlinux";
 
 const EINVAL: c_int = -libc::EINVAL;
-
-/// The NUL-terminated string at `offset` in `table`, without its NUL; `None` when `offset` is
-/// outside the table or the string runs to its end unterminated.
-pub fn c_str_at(table: &[u8], offset: usize) -> Option<&[u8]> {
-    let tail = table.get(offset..)?;
-    let len = tail.iter().position(|&c| c == 0)?;
-    Some(&tail[..len])
-}
 
 /// A livepatch relocation section of the persisted info.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,4 +148,134 @@ pub fn resolve_section(
         sym.st_value = resolver.resolve(objname, parsed.symname, parsed.sympos)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::Elf64_Ehdr;
+
+    /// Section names: 1 = .klp.rela.vmlinux..text, 11 = .klp.rela.ext4..text, 20 = .text, 26 = bad.
+    const SECSTRINGS: &[u8] =
+        b"\0.klp.rela.vmlinux..text\0.klp.rela.ext4..text\0.text\0.klp.rela.\0";
+
+    fn shdr(name: u32, flags: u64) -> Elf64_Shdr {
+        Elf64_Shdr { sh_name: name, sh_flags: flags, ..Default::default() }
+    }
+
+    fn names<'a>(tables: &ElfTables<'a>) -> Vec<Result<(u32, &'a [u8]), c_int>> {
+        klp_rela_sections(tables)
+            .map(|s| s.map(|s| (s.index, s.objname)).map_err(|e| e.errno()))
+            .collect()
+    }
+
+    #[test]
+    fn the_walk_visits_livepatch_sections_in_order() {
+        let hdr = Elf64_Ehdr::default();
+        let sechdrs = [
+            shdr(1, SHF_RELA_LIVEPATCH), // section 0 is never visited, as in the kernel
+            shdr(46, 0),
+            shdr(25, SHF_RELA_LIVEPATCH),
+            shdr(1, SHF_RELA_LIVEPATCH | 2),
+        ];
+        let tables = ElfTables { hdr: &hdr, sechdrs: &sechdrs, secstrings: SECSTRINGS, symndx: 1 };
+        assert_eq!(names(&tables), vec![Ok((2, &b"ext4"[..])), Ok((3, &b"vmlinux"[..]))]);
+    }
+
+    #[test]
+    fn bad_section_names_stop_the_walk() {
+        let hdr = Elf64_Ehdr::default();
+        let bad_format = [shdr(0, 0), shdr(52, SHF_RELA_LIVEPATCH), shdr(1, SHF_RELA_LIVEPATCH)];
+        let tables =
+            ElfTables { hdr: &hdr, sechdrs: &bad_format, secstrings: SECSTRINGS, symndx: 1 };
+        assert_eq!(names(&tables)[0], Err(-libc::EINVAL));
+        let outside = [shdr(0, 0), shdr(4096, SHF_RELA_LIVEPATCH)];
+        let tables = ElfTables { hdr: &hdr, sechdrs: &outside, secstrings: SECSTRINGS, symndx: 1 };
+        assert_eq!(names(&tables), vec![Err(-libc::EINVAL)]);
+    }
+
+    /// Resolves every name to its length times 0x1000, and records what it was asked.
+    struct Lengths(Vec<(Option<Vec<u8>>, Vec<u8>, u64)>);
+
+    impl Resolver for Lengths {
+        fn resolve(&mut self, obj: Option<&[u8]>, name: &[u8], pos: u64) -> Result<u64, Error> {
+            self.0.push((obj.map(<[u8]>::to_vec), name.to_vec(), pos));
+            Ok(name.len() as u64 * 0x1000)
+        }
+    }
+
+    const STRTAB: &[u8] =
+        b"\0.klp.sym.vmlinux.printk,0\0.klp.sym.ext4.helper,2\0plain\0.klp.sym.bad\0";
+
+    fn livepatch_sym(st_name: u32) -> Elf64_Sym {
+        Elf64_Sym { st_name, st_shndx: SHN_LIVEPATCH as u16, ..Default::default() }
+    }
+
+    fn rela(sym: u64) -> Elf64_Rela {
+        Elf64_Rela { r_info: sym << 32 | 1, ..Default::default() }
+    }
+
+    fn resolve(
+        objname: &[u8],
+        relas: &[Elf64_Rela],
+        symbols: &mut [Elf64_Sym],
+    ) -> (Result<(), c_int>, Lengths) {
+        let shdr = Elf64_Shdr::default();
+        let section = KlpRelaSection { index: 1, name: b".klp.rela.x..text", objname, shdr: &shdr };
+        let mut kept = KeptSymbols { symbols, strtab: STRTAB };
+        let mut resolver = Lengths(Vec::new());
+        let result =
+            resolve_section(&section, relas, &mut kept, &mut resolver).map_err(|e| e.errno());
+        (result, resolver)
+    }
+
+    #[test]
+    fn resolved_addresses_land_in_st_value() {
+        let mut symbols = [Elf64_Sym::default(), livepatch_sym(1), livepatch_sym(27)];
+        let (result, asked) = resolve(b"vmlinux", &[rela(1), rela(2)], &mut symbols);
+        assert_eq!(result, Ok(()));
+        assert_eq!(symbols[1].st_value, 6 * 0x1000);
+        assert_eq!(symbols[2].st_value, 6 * 0x1000);
+        assert_eq!(
+            asked.0,
+            vec![(None, b"printk".to_vec(), 0), (Some(b"ext4".to_vec()), b"helper".to_vec(), 2)]
+        );
+    }
+
+    #[test]
+    fn the_kernels_symbol_rules() {
+        // Not a livepatch symbol (the null symbol, or a plain one).
+        let mut symbols = [Elf64_Sym::default(), Elf64_Sym { st_name: 50, ..Default::default() }];
+        assert_eq!(resolve(b"vmlinux", &[rela(0)], &mut symbols).0, Err(-libc::EINVAL));
+        assert_eq!(resolve(b"vmlinux", &[rela(1)], &mut symbols).0, Err(-libc::EINVAL));
+        // A badly formatted .klp.sym name.
+        let mut symbols = [Elf64_Sym::default(), livepatch_sym(56)];
+        assert_eq!(resolve(b"vmlinux", &[rela(1)], &mut symbols).0, Err(-libc::EINVAL));
+        // A module's section may not use a vmlinux symbol; vmlinux sections may use module ones.
+        let mut symbols = [Elf64_Sym::default(), livepatch_sym(1), livepatch_sym(27)];
+        assert_eq!(resolve(b"ext4", &[rela(1)], &mut symbols).0, Err(-libc::EINVAL));
+        assert_eq!(resolve(b"ext4", &[rela(2)], &mut symbols).0, Ok(()));
+    }
+
+    #[test]
+    fn out_of_range_indices_are_errors_not_reads() {
+        let mut symbols = [Elf64_Sym::default(), livepatch_sym(1)];
+        let (result, asked) = resolve(b"vmlinux", &[rela(2)], &mut symbols);
+        assert_eq!(result, Err(-libc::EINVAL));
+        assert!(asked.0.is_empty());
+        let mut symbols = [Elf64_Sym::default(), livepatch_sym(STRTAB.len() as u32)];
+        assert_eq!(resolve(b"vmlinux", &[rela(1)], &mut symbols).0, Err(-libc::EINVAL));
+        let mut symbols = [Elf64_Sym::default(), livepatch_sym(u32::MAX)];
+        assert_eq!(
+            resolve(b"vmlinux", &[rela(u64::from(u32::MAX))], &mut symbols).0,
+            Err(-libc::EINVAL)
+        );
+    }
+
+    #[test]
+    fn c_strings_are_bounded() {
+        assert_eq!(c_str_at(b"ab\0cd\0", 3), Some(&b"cd"[..]));
+        assert_eq!(c_str_at(b"ab\0cd", 3), None);
+        assert_eq!(c_str_at(b"ab\0", 9), None);
+    }
 }

@@ -3,10 +3,13 @@
  * as the kernel does (klpelf_setup_load_info), prepares a struct module (klpelf_prepare_module),
  * persists the ELF information (copy_module_elf), prints it, and releases everything.
  *
- * Usage: klpelf-inspect [--json] [FILE.ko]
- * Without FILE it inspects the sample livepatch module built into it. Exit status: 0 when the module
- * was accepted and persisted, 1 when klpelf rejected it (the kernel's verdict is printed), 2 on a
- * usage or I/O error.
+ * Usage: klpelf-inspect [--json] [--resolve MAP] [FILE.ko]
+ * Without FILE it inspects the sample livepatch module built into it. With --resolve, it also
+ * resolves every .klp.sym symbol of the module against MAP (a System.map or /proc/kallsyms) with the
+ * kernel's rules, lists each with its address or why it does not resolve, and then runs the
+ * kernel's resolution walk over the livepatch relocation sections (klpelf_resolve_symbols).
+ * Exit status: 0 when the module was accepted and persisted (and, with --resolve, every symbol
+ * resolved), 1 when klpelf rejected it or a symbol did not resolve, 2 on a usage or I/O error.
  * SPDX-License-Identifier: GPL-2.0-only
  */
 #define _POSIX_C_SOURCE 200809L
@@ -137,6 +140,9 @@ static void json_string(const char *s)
 	putchar('"');
 }
 
+struct resolution;
+static void print_resolution_json(const struct resolution *r);
+
 /* What was persisted, read back from mod->klp_info. */
 struct report {
 	const char *file;
@@ -189,7 +195,7 @@ static void print_text(const struct report *r)
 	}
 }
 
-static void print_json(const struct report *r)
+static void print_json(const struct report *r, const struct resolution *res)
 {
 	const struct klp_modinfo *klp = r->mod->klp_info;
 	size_t i;
@@ -223,7 +229,10 @@ static void print_json(const struct report *r)
 		       section_type(sh->sh_type), flags, (unsigned long long)sh->sh_size,
 		       sh->sh_flags & SHF_RELA_LIVEPATCH_FLAG ? "true" : "false");
 	}
-	printf("]}\n");
+	printf("]");
+	if (res)
+		print_resolution_json(res);
+	printf("}\n");
 }
 
 static void print_rejection(const char *file, const char *step, int err, int json)
@@ -244,6 +253,176 @@ static void print_rejection(const char *file, const char *step, int err, int jso
 	}
 }
 
+/* ---- --resolve: the pre-flight check against a symbol map --------------------------------- */
+
+#define SHN_LIVEPATCH_INDEX 0xff20
+
+/* One .klp.sym symbol and what the map says of it. */
+struct reference {
+	const char *symbol;          /* the .klp.sym name, in core_kallsyms.strtab */
+	char objname[MODULE_NAME_LEN];
+	char symname[KSYM_NAME_LEN];
+	unsigned long sympos;
+	unsigned long addr;
+	int ok;
+	char why[256];               /* klpelf_last_error() when !ok */
+};
+
+struct resolution {
+	const char *map_path;
+	struct klpelf_symbol_map *map;
+	struct reference *refs;
+	size_t count;
+	size_t failed;
+	int walk_err;                /* klpelf_resolve_symbols(): 0, or its error */
+	char walk_why[256];
+	size_t walked_sections;
+	size_t walk_written;         /* livepatch symbols the walk gave an address */
+};
+
+static void save_error(char *out, size_t size)
+{
+	const char *why = klpelf_last_error();
+	snprintf(out, size, "%s", why ? why : "");
+}
+
+/* Resolves one .klp.sym symbol by its name, as the kernel will. */
+static void resolve_reference(struct reference *ref, struct klpelf_symbol_map *map)
+{
+	int vmlinux;
+
+	if (klpelf_parse_klp_sym_name(ref->symbol, ref->objname, ref->symname, &ref->sympos)) {
+		save_error(ref->why, sizeof(ref->why));
+		return;
+	}
+	vmlinux = strcmp(ref->objname, "vmlinux") == 0;
+	ref->ok = klpelf_symbol_map_resolve(vmlinux ? NULL : ref->objname, ref->symname,
+					    ref->sympos, &ref->addr, map) == 0;
+	if (!ref->ok)
+		save_error(ref->why, sizeof(ref->why));
+}
+
+/* Calls klpelf_resolve_symbols() once per object the relocation sections patch. */
+static int walk_object(const struct module *mod, unsigned int secndx, const char *objname, void *ctx)
+{
+	struct resolution *res = ctx;
+	int vmlinux = strcmp(objname, "vmlinux") == 0;
+
+	(void)secndx;
+	res->walked_sections++;
+	res->walk_err = klpelf_resolve_symbols((struct module *)mod, vmlinux ? NULL : objname,
+					       klpelf_symbol_map_resolve, res->map);
+	if (res->walk_err)
+		save_error(res->walk_why, sizeof(res->walk_why));
+	return res->walk_err;
+}
+
+/*
+ * The addresses the walk wrote must be the ones listed. Livepatch symbols are undefined, so their
+ * st_value is 0 until the walk writes it; count what it wrote, and check each against the list.
+ */
+static void check_walk(const struct module *mod, struct resolution *res)
+{
+	const Elf64_Sym *syms = mod->core_kallsyms.symtab;
+	size_t i, r;
+
+	for (i = 0; i < mod->core_kallsyms.num_symtab && !res->walk_err; i++) {
+		if (syms[i].st_shndx != SHN_LIVEPATCH_INDEX || syms[i].st_value == 0)
+			continue;
+		res->walk_written++;
+		for (r = 0; r < res->count; r++)
+			if (res->refs[r].symbol == mod->core_kallsyms.strtab + syms[i].st_name &&
+			    syms[i].st_value != res->refs[r].addr) {
+				res->walk_err = -EINVAL;
+				snprintf(res->walk_why, sizeof(res->walk_why),
+					 "the walk wrote %#llx for %s, the map says %#lx",
+					 (unsigned long long)syms[i].st_value, res->refs[r].symbol,
+					 res->refs[r].addr);
+			}
+	}
+}
+
+/* Lists and resolves every livepatch symbol; then, if all resolved, runs the kernel's walk. */
+static int resolve_all(struct module *mod, struct resolution *res)
+{
+	const Elf64_Sym *syms = mod->core_kallsyms.symtab;
+	size_t i;
+
+	res->refs = calloc(mod->core_kallsyms.num_symtab + 1, sizeof(*res->refs));
+	if (!res->refs)
+		return -ENOMEM;
+	for (i = 0; i < mod->core_kallsyms.num_symtab; i++) {
+		struct reference *ref;
+		if (syms[i].st_shndx != SHN_LIVEPATCH_INDEX)
+			continue;
+		ref = &res->refs[res->count++];
+		ref->symbol = mod->core_kallsyms.strtab + syms[i].st_name;
+		resolve_reference(ref, res->map);
+		res->failed += !ref->ok;
+	}
+	if (res->failed == 0) {
+		klpelf_for_each_klp_rela(mod, walk_object, res);
+		check_walk(mod, res);
+	}
+	return 0;
+}
+
+static void print_resolution_text(const struct resolution *r)
+{
+	size_t i;
+
+	printf("\nlivepatch symbols resolved against %s:\n", r->map_path);
+	for (i = 0; i < r->count; i++) {
+		const struct reference *ref = &r->refs[i];
+		if (ref->ok)
+			printf("  %-50s %s %s pos %lu -> %#018lx\n", ref->symbol, ref->objname,
+			       ref->symname, ref->sympos, ref->addr);
+		else
+			printf("  %-50s UNRESOLVED: %s\n", ref->symbol, ref->why);
+	}
+	printf("%zu of %zu resolved", r->count - r->failed, r->count);
+	if (r->failed)
+		printf("; the kernel would refuse this patch\n");
+	else if (r->walk_err)
+		printf("; relocation walk failed: %s\n", r->walk_why);
+	else
+		printf("; relocation walk over %zu section(s) wrote %zu address(es), as listed\n",
+		       r->walked_sections, r->walk_written);
+}
+
+static void print_resolution_json(const struct resolution *r)
+{
+	size_t i;
+
+	printf(",\"resolve\":{\"map\":");
+	json_string(r->map_path);
+	printf(",\"references\":[");
+	for (i = 0; i < r->count; i++) {
+		const struct reference *ref = &r->refs[i];
+		printf("%s{\"symbol\":", i ? "," : "");
+		json_string(ref->symbol);
+		printf(",\"object\":");
+		json_string(ref->objname);
+		printf(",\"name\":");
+		json_string(ref->symname);
+		printf(",\"sympos\":%lu,\"resolved\":%s", ref->sympos, ref->ok ? "true" : "false");
+		if (ref->ok)
+			printf(",\"address\":\"%#lx\"}", ref->addr);
+		else {
+			printf(",\"error\":");
+			json_string(ref->why);
+			printf("}");
+		}
+	}
+	printf("],\"unresolved\":%zu,\"walk_sections\":%zu,\"walk_written\":%zu,\"walk_error\":",
+	       r->failed, r->walked_sections, r->walk_written);
+	if (r->walk_err)
+		json_string(r->walk_why);
+	else
+		printf("null");
+	printf("}");
+}
+
 /* ---- the pipeline ------------------------------------------------------------------------ */
 
 static size_t section_count(const struct klp_modinfo *klp)
@@ -251,18 +430,21 @@ static size_t section_count(const struct klp_modinfo *klp)
 	return klp->hdr.e_shnum ? klp->hdr.e_shnum : (size_t)klp->sechdrs[0].sh_size;
 }
 
-/* setup -> prepare -> copy_module_elf -> print -> release. Returns the exit status. */
-static int inspect(const char *file, struct image *img, int json)
+/* setup -> prepare -> copy_module_elf -> [resolve] -> print -> release. Returns the exit status. */
+static int inspect(const char *file, struct image *img, int json, const char *map_path)
 {
 	struct load_info info;
 	struct module mod;
 	struct klpelf_signature sig;
 	struct report r = { file, img->len, &info, &mod, NULL, 0 };
+	struct resolution res;
 	const char *step = "klpelf_setup_load_info";
-	int err;
+	int err, status = 0;
 
 	memset(&info, 0, sizeof(info));
 	memset(&mod, 0, sizeof(mod));
+	memset(&res, 0, sizeof(res));
+	res.map_path = map_path;
 	if (klpelf_module_signature(img->bytes, img->len, &sig) == 0)
 		r.sig = &sig;
 	err = klpelf_setup_load_info(&info, img->bytes, img->len, KLPELF_SETUP_ALLOW_XNUM);
@@ -274,35 +456,49 @@ static int inspect(const char *file, struct image *img, int json)
 		step = "copy_module_elf";
 		err = copy_module_elf(&mod, &info);
 	}
+	if (!err && map_path) {
+		step = "klpelf_symbol_map_load";
+		err = klpelf_symbol_map_load(map_path, &res.map);
+		if (!err)
+			err = resolve_all(&mod, &res);
+		status = res.failed || res.walk_err;
+	}
 	if (err) {
 		print_rejection(file, step, err, json);
-		klpelf_release_module(&mod);
-		return 1;
+		status = 1;
+	} else {
+		r.count = section_count(mod.klp_info);
+		if (json) {
+			print_json(&r, map_path ? &res : NULL);
+		} else {
+			print_text(&r);
+			if (map_path)
+				print_resolution_text(&res);
+		}
 	}
-	r.count = section_count(mod.klp_info);
-	if (json)
-		print_json(&r);
-	else
-		print_text(&r);
+	klpelf_symbol_map_free(res.map);
+	free(res.refs);
 	klpelf_release_module(&mod);
-	return 0;
+	return status;
 }
 
 static int usage(const char *argv0)
 {
-	fprintf(stderr, "usage: %s [--json] [FILE.ko]\n", argv0);
+	fprintf(stderr, "usage: %s [--json] [--resolve MAP] [FILE.ko]\n", argv0);
 	return 2;
 }
 
 int main(int argc, char **argv)
 {
-	const char *file = NULL;
+	const char *file = NULL, *map_path = NULL;
 	struct image img;
 	int i, json = 0, rc;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0)
 			json = 1;
+		else if (strcmp(argv[i], "--resolve") == 0 && i + 1 < argc)
+			map_path = argv[++i];
 		else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
 			return usage(argv[0]) - 2;
 		else if (argv[i][0] == '-' || file)
@@ -314,7 +510,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: %s: %s\n", argv[0], file ? file : SAMPLE_NAME, strerror(errno));
 		return 2;
 	}
-	rc = inspect(file ? file : SAMPLE_NAME, &img, json);
+	rc = inspect(file ? file : SAMPLE_NAME, &img, json, map_path);
 	free(img.bytes);
 	return rc;
 }

@@ -1,8 +1,11 @@
 /*
  * The sample livepatch module klpelf-inspect shows when run without a file: shaped like a module
  * built by kbuild (.modinfo tags with livepatch=Y, a .gnu.linkonce.this_module struct, __versions),
- * with a livepatch relocation section and a .klp.sym symbol made by the assembler.
- * Built from this source at build time and embedded into klpelf-inspect.
+ * and a real livepatch module in the kernel's format: a livepatch relocation section
+ * (.klp.rela.vmlinux..rodata.klp_refs) whose relocations use livepatch symbols (.klp.sym.*) naming
+ * real vmlinux symbols of x86-64 kernels. Built from this source at build time, converted into the
+ * livepatch format by the test tool klp_convert (tools/klp_convert.c), and embedded into
+ * klpelf-inspect; `klpelf-inspect --resolve /proc/kallsyms` resolves it on a running kernel.
  * SPDX-License-Identifier: GPL-2.0-only
  */
 
@@ -50,10 +53,28 @@ struct this_module_stub __this_module
 	};
 
 /*
- * A livepatch relocation section, flagged SHF_ALLOC | SHF_INFO_LINK | SHF_RELA_LIVEPATCH
- * (0x100042), type SHT_RELA (4), and a reference to a livepatch symbol by its .klp.sym name.
+ * The vmlinux symbols the patch uses, named in the livepatch format: `.klp.sym.<object>.<symbol>,
+ * <position>`. cmdline_proc_show is unique in vmlinux (position 0); load_elf_binary exists twice in
+ * kernels with compat ELF support (fs/binfmt_elf.c and fs/compat_binfmt_elf.c), so its first
+ * occurrence is named by position 1. The names contain a comma, so the assembler must see them
+ * quoted: GCC writes asm labels as they are, clang quotes them itself.
  */
-__asm__(".section .klp.rela.vmlinux..text.livepatch_cmdline_proc_show,\"0x100042\",%4\n"
-	".section .rodata.klp_ref,\"a\"\n"
-	".quad \".klp.sym.vmlinux.saved_command_line,0\"\n"
-	".text\n");
+#ifdef __clang__
+#define KLP_SYM(name) name
+#else
+#define KLP_SYM(name) "\"" name "\""
+#endif
+extern char klp_cmdline_proc_show[] __asm__(KLP_SYM(".klp.sym.vmlinux.cmdline_proc_show,0"));
+extern char klp_load_elf_binary[] __asm__(KLP_SYM(".klp.sym.vmlinux.load_elf_binary,1"));
+
+/*
+ * The references, kept in a section of their own so its relocations use livepatch symbols only;
+ * klp_convert moves them (.rela.rodata.klp_refs) into the placeholder below, which becomes the
+ * livepatch relocation section (SHT_RELA, SHF_ALLOC | SHF_INFO_LINK | SHF_RELA_LIVEPATCH).
+ */
+const void *const klp_refs[] __attribute__((section(".rodata.klp_refs"), used)) = {
+	klp_cmdline_proc_show,
+	klp_load_elf_binary,
+};
+static const char klp_rela_placeholder[1]
+	__attribute__((section(".klp.rela.vmlinux..rodata.klp_refs"), used)) = { 0 };
