@@ -11,11 +11,14 @@ fn main() {
     let dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let include = dir.join("../../include");
     println!("cargo:rerun-if-changed=c");
+    println!("cargo:rerun-if-changed=../../c_tests/support/oracle.c");
     println!("cargo:rerun-if-changed={}", include.join("klpelf.h").display());
 
     cc::Build::new()
         .file(dir.join("c/copy_baselines.c"))
+        .file(dir.join("../../c_tests/support/oracle.c"))
         .include(&include)
+        .include(dir.join("../../c_tests/support"))
         .opt_level(2)
         .debug(true)
         .warnings(true)

@@ -19,7 +19,8 @@ static void *memdup(const void *src, size_t size)
 	return p;
 }
 
-int oracle_copy_module_elf(struct module *mod, struct load_info *info)
+int oracle_copy_module_elf_counted(struct module *mod, struct load_info *info, unsigned int shnum,
+				   unsigned int shstrndx)
 {
 	unsigned int size, symndx;
 	int ret;
@@ -34,7 +35,7 @@ int oracle_copy_module_elf(struct module *mod, struct load_info *info)
 	memcpy(&mod->klp_info->hdr, info->hdr, size);
 
 	/* ELF section header table */
-	size = sizeof(*info->sechdrs) * info->hdr->e_shnum;
+	size = sizeof(*info->sechdrs) * shnum;
 	mod->klp_info->sechdrs = memdup(info->sechdrs, size);
 	if (mod->klp_info->sechdrs == NULL) {
 		ret = -ENOMEM;
@@ -42,7 +43,7 @@ int oracle_copy_module_elf(struct module *mod, struct load_info *info)
 	}
 
 	/* ELF section name string table */
-	size = info->sechdrs[info->hdr->e_shstrndx].sh_size;
+	size = info->sechdrs[shstrndx].sh_size;
 	mod->klp_info->secstrings = memdup(info->secstrings, size);
 	if (mod->klp_info->secstrings == NULL) {
 		ret = -ENOMEM;
@@ -66,6 +67,17 @@ free_sechdrs:
 free_info:
 	free(mod->klp_info);
 	return ret;
+}
+
+int oracle_copy_module_elf(struct module *mod, struct load_info *info)
+{
+	return oracle_copy_module_elf_counted(mod, info, info->hdr->e_shnum, info->hdr->e_shstrndx);
+}
+
+int oracle_copy_module_elf_xnum(struct module *mod, struct load_info *info)
+{
+	return oracle_copy_module_elf_counted(mod, info, (unsigned int)info->sechdrs[0].sh_size,
+					      info->sechdrs[0].sh_link);
 }
 
 void oracle_free_module_elf(struct module *mod)

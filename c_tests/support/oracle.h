@@ -18,6 +18,16 @@
  * kernel, mod->klp_info is left dangling). */
 int oracle_copy_module_elf(struct module *mod, struct load_info *info);
 
+/*
+ * The same code with the section count and name-table index given: the kernel's reads them from
+ * e_shnum and e_shstrndx (oracle_copy_module_elf); oracle_copy_module_elf_xnum takes them from
+ * section 0 as extended numbering stores them, which the kernel never sees. The benchmarks use it
+ * to copy exactly the bytes the kernel would if e_shnum could hold the count.
+ */
+int oracle_copy_module_elf_counted(struct module *mod, struct load_info *info, unsigned int shnum,
+				   unsigned int shstrndx);
+int oracle_copy_module_elf_xnum(struct module *mod, struct load_info *info);
+
 /* The kernel's free_module_elf(): frees sechdrs, secstrings, then the modinfo; does not clear
  * mod->klp_info. */
 void oracle_free_module_elf(struct module *mod);

@@ -20,17 +20,21 @@ pub use goblin;
 use std::io;
 use std::path::{Path, PathBuf};
 
-/// The C baselines of the `copy` group (`c/copy_baselines.c`).
+/// The C baselines of the `copy` group: the kernel's code is the C tests' oracle
+/// (`c_tests/support/oracle.c`), the floor is `c/copy_baselines.c`.
 pub mod copy {
     use std::ffi::{c_int, c_void};
 
     extern "C" {
         /// The kernel's `copy_module_elf()` as plain C. `module` is a `struct module *`, `info` a
         /// `struct load_info *` (klpelf's layouts); reads `e_shnum` / `e_shstrndx` like the kernel.
+        #[link_name = "oracle_copy_module_elf"]
         pub fn kc_copy_module_elf(module: *mut c_void, info: *mut c_void) -> c_int;
         /// The same, with the count and name-table index read from section 0 (extended numbering).
+        #[link_name = "oracle_copy_module_elf_xnum"]
         pub fn kc_copy_module_elf_xnum(module: *mut c_void, info: *mut c_void) -> c_int;
         /// The kernel's `free_module_elf()`: three frees.
+        #[link_name = "oracle_free_module_elf"]
         pub fn kc_free_module_elf(module: *mut c_void);
         /// `malloc(alloc_size)` then `memcpy(block, src, copy_size)`; NULL when malloc fails.
         pub fn floor_copy(src: *const c_void, alloc_size: usize, copy_size: usize) -> *mut c_void;
