@@ -367,7 +367,8 @@ void free_module_elf(struct module *mod);
 
 /**
  * Sets the allocator for every block klpelf hands out from now on. NULL restores the default, the
- * C library's `malloc`/`free`.
+ * C library's `malloc`/`free` (the freestanding build has no default: with NULL, or before any
+ * allocator is set, every call that allocates fails with `-ENOMEM`).
  *
  * Returns 0 on success; `-EBUSY`, changing nothing, while blocks from the current allocator are
  * still live (free them first); `-EINVAL` when `a->alloc` or `a->free` is NULL. The struct is copied:
