@@ -9,26 +9,12 @@
  * SPDX-License-Identifier: GPL-2.0-only
  */
 
-#define MODINFO(tag, value)                                                                     \
-	static const char modinfo_##tag[] __attribute__((section(".modinfo"), used, aligned(1))) = \
-		#tag "=" value
+#include "module_shape.h"
 
 MODINFO(name, "klpelf_sample");
 MODINFO(license, "GPL");
 MODINFO(livepatch, "Y");
 MODINFO(description, "klpelf's bundled sample livepatch module");
-
-/* Stands in for the target kernel's struct module: allocated, fixed size. */
-struct this_module_stub {
-	char name[56];
-	int (*init)(void);
-	unsigned char rest[960];
-};
-
-struct modversion_info {
-	unsigned long crc;
-	char name[64 - sizeof(unsigned long)];
-};
 
 static const struct modversion_info versions[] __attribute__((section("__versions"), used)) = {
 	{ 0x1c5ab3b5UL, "klp_enable_patch" },
@@ -59,11 +45,6 @@ struct this_module_stub __this_module
  * occurrence is named by position 1. The names contain a comma, so the assembler must see them
  * quoted: GCC writes asm labels as they are, clang quotes them itself.
  */
-#ifdef __clang__
-#define KLP_SYM(name) name
-#else
-#define KLP_SYM(name) "\"" name "\""
-#endif
 extern char klp_cmdline_proc_show[] __asm__(KLP_SYM(".klp.sym.vmlinux.cmdline_proc_show,0"));
 extern char klp_load_elf_binary[] __asm__(KLP_SYM(".klp.sym.vmlinux.load_elf_binary,1"));
 
