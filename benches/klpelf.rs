@@ -284,6 +284,15 @@ impl Group<'_> {
         }
     }
 
+    /// Throughput in sections of `image`, for the groups that take a whole object.
+    fn per_section_of(&mut self, image: &Image) {
+        let sections = objects::section_count(image.bytes()) as u64;
+        self.configure(|g| {
+            g.throughput(Throughput::Elements(sections));
+            g.sampling_mode(SamplingMode::Auto).sample_size(100);
+        });
+    }
+
     /// Applies criterion settings to the cases added after this call.
     fn configure(&mut self, f: impl FnOnce(&mut BenchmarkGroup<'_, WallTime>)) {
         if let Some(group) = &mut self.bench {
@@ -519,11 +528,7 @@ fn ingest_group(harness: &mut Harness, objects: &mut [(&'static str, Image)]) {
             continue;
         }
         check_ingest(name, image);
-        let sections = objects::section_count(image.bytes()) as u64;
-        group.configure(|g| {
-            g.throughput(Throughput::Elements(sections));
-            g.sampling_mode(SamplingMode::Auto).sample_size(100);
-        });
+        group.per_section_of(image);
         let (ptr, len) = (image.as_mut_ptr(), image.len());
         let mut info = zeroed_load_info();
         group.case("klpelf", name, || {
@@ -545,11 +550,7 @@ fn pipeline_group(harness: &mut Harness, objects: &mut [(&'static str, Image)]) 
         if !group.wants_param(name) {
             continue;
         }
-        let sections = objects::section_count(image.bytes()) as u64;
-        group.configure(|g| {
-            g.throughput(Throughput::Elements(sections));
-            g.sampling_mode(SamplingMode::Auto).sample_size(100);
-        });
+        group.per_section_of(image);
         let (ptr, len) = (image.as_mut_ptr(), image.len());
         let mut info = zeroed_load_info();
         let mut module = zeroed_module();
