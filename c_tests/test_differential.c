@@ -3,6 +3,8 @@
  * generated inputs, byte for byte. Section counts run from 3 to 65,279 (both included): 90% in
  * 3..200, the rest spread over 201..65,279 evenly by bit length. Every 10th input is then also switched to extended
  * numbering and checked against the input directly (the oracle, like the kernel, cannot read it).
+ * Last, one input of HUGE_SECTIONS sections, extended numbering only: its copy is over 32 MiB, the
+ * size from which klpelf's default allocator maps blocks itself instead of calling malloc.
  * Deterministic: a fixed xorshift64 seed. SPDX-License-Identifier: GPL-2.0-only
  */
 
@@ -21,6 +23,8 @@
 #define SMALL_PERCENT 90
 #define EXTENDED_EVERY 10
 #define SEED 0x6b6c70656c66ULL
+/* 600,000 section headers alone are 38.4 MB. */
+#define HUGE_SECTIONS 600000
 
 /* A count in SMALL_MAX_SECTIONS + 1 .. MAX_SECTIONS, as many of each bit length (8 to 16 bits):
  * every order of magnitude is tried, and the large inputs stay quick. */
@@ -59,6 +63,21 @@ static int run_one(struct synth *s, uint64_t *rng, unsigned input)
 	return check_klpelf_alone(&s->mod, &s->info);
 }
 
+/* The input beyond plain numbering, checked against itself. Returns 1 when klpelf copied it. */
+static int run_huge(uint64_t *rng)
+{
+	struct synth s;
+	int ok;
+
+	if (!CHECK_EQ_INT(synth_init(&s, rng, HUGE_SECTIONS), 0))
+		return 0;
+	synth_make(&s, rng, HUGE_SECTIONS);
+	synth_extend(&s);
+	ok = check_klpelf_alone(&s.mod, &s.info);
+	synth_fini(&s);
+	return ok;
+}
+
 int main(void)
 {
 	uint64_t rng = SEED;
@@ -82,5 +101,6 @@ int main(void)
 	       (double)(clock() - start) / CLOCKS_PER_SEC);
 	CHECK_EQ_INT(input, INPUTS);
 	synth_fini(&s);
+	CHECK(run_huge(&rng));
 	return check_summary("test_differential");
 }

@@ -346,23 +346,37 @@ static void incomplete_allocator(struct input *in, struct module *mod)
 	CHECK_EQ_INT(klpelf_set_allocator(NULL), 0);
 }
 
-/* The default allocator's blocks count too; NULL brings malloc back. */
+/*
+ * The default allocator's blocks never hold a replacement back: they go back to malloc's free
+ * whatever allocator is set by then. NULL brings malloc back.
+ */
 static void default_allocator(struct input *in, struct module *mod)
 {
 	struct counting_alloc ca;
 	struct klpelf_allocator a = counting_allocator(&ca);
+	struct module second;
 
 	counting_alloc_reset(&ca);
 	CHECK_EQ_INT(klpelf_set_allocator(NULL), 0);
 	if (!CHECK_EQ_INT(copy_module_elf(mod, &in->info), 0))
 		return;
-	expect_set_failure("set_allocator(a) with a malloc block live", &a, -EBUSY);
-	free_module_elf(mod);
 	CHECK_EQ_INT(klpelf_set_allocator(&a), 0);
+	CHECK_EQ_PTR(klpelf_last_error(), NULL);
+	memcpy(&second, mod, sizeof(second));
+	second.klp_info = NULL;
+	if (CHECK_EQ_INT(copy_module_elf(&second, &in->info), 0)) {
+		CHECK_EQ_U64(ca.allocs, 1);
+		expect_set_failure("set_allocator(NULL) with a block of a live", NULL, -EBUSY);
+		free_module_elf(&second);
+	}
+	free_module_elf(mod); /* malloc's block, freed by free() with `a` current */
+	CHECK_EQ_U64(ca.allocs, 1);
+	CHECK_EQ_U64(ca.frees, 1);
+	check_no_leak(&ca);
 	CHECK_EQ_INT(klpelf_set_allocator(NULL), 0);
 	if (CHECK_EQ_INT(copy_module_elf(mod, &in->info), 0))
 		free_module_elf(mod);
-	CHECK_EQ_U64(ca.allocs + ca.frees, 0);
+	CHECK_EQ_U64(ca.allocs + ca.frees, 2);
 }
 
 static void allocator_rules(const struct synth *s)

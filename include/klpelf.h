@@ -35,6 +35,12 @@
 #define KLPELF_VERSION_PATCH 0
 
 /**
+ * Default blocks of this many bytes and more are mapped by klpelf itself ([`map_large`]). It is
+ * glibc's largest mmap threshold on 64-bit targets: `malloc` maps blocks this large afresh too.
+ */
+#define MAP_THRESHOLD (32 << 20)
+
+/**
  * Flag for `klpelf_setup_load_info()`: accept extended section numbering (`e_shnum == 0` with the
  * count in section 0's `sh_size`; `e_shstrndx == SHN_XINDEX` with the index in section 0's
  * `sh_link`), which the kernel's loader rejects. Objects with more than 65,279 sections use it.
@@ -370,9 +376,15 @@ void free_module_elf(struct module *mod);
  * C library's `malloc`/`free` (the freestanding build has no default: with NULL, or before any
  * allocator is set, every call that allocates fails with `-ENOMEM`).
  *
- * Returns 0 on success; `-EBUSY`, changing nothing, while blocks from the current allocator are
- * still live (free them first); `-EINVAL` when `a->alloc` or `a->free` is NULL. The struct is copied:
- * `*a` need not outlive the call.
+ * Returns 0 on success; `-EBUSY`, changing nothing, while blocks from a caller's allocator set
+ * earlier (the current one) are still live (free them first); `-EINVAL` when `a->alloc` or
+ * `a->free` is NULL. The struct is copied: `*a` need not outlive the call.
+ *
+ * Blocks made by the default allocator never make this fail: each block records which allocator
+ * made it, and the default's are always returned to the C library, whatever is set by then. The
+ * default is `malloc`/`free`, except that blocks of 32 MiB and more (tables of some 400,000
+ * sections) are mapped with `mmap`, populated at once and offered transparent huge pages, since
+ * they are written whole and live as long as the module.
  *
  * # Safety
  * A non-NULL `a` must be valid for reads, and its functions must behave as documented on

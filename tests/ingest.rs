@@ -8,11 +8,13 @@ mod support;
 use std::ffi::{c_char, c_int, CStr, CString};
 use std::mem::{offset_of, size_of, MaybeUninit};
 use std::ptr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
+use klpelf::alloc::KlpelfAllocator;
 use klpelf::ffi::{
     copy_module_elf, klpelf_get_modinfo, klpelf_module_signature, klpelf_prepare_module,
-    klpelf_release_module, klpelf_setup_load_info, KLPELF_SETUP_ALLOW_XNUM,
+    klpelf_release_module, klpelf_set_allocator, klpelf_setup_load_info, KLPELF_SETUP_ALLOW_XNUM,
 };
 use klpelf::layout::{Elf64_Ehdr, Elf64_Shdr, Elf64_Sym, KlpelfSignature, LoadInfo, Module};
 use support::{last_error, livepatch, long_name, plain, xnum, Elf, Fixture, Image};
@@ -41,8 +43,61 @@ const SHT_SYMTAB: u64 = 2;
 const SHT_NOBITS: u64 = 8;
 const SHF_ALLOC: u64 = 2;
 
-/// Tests that count live allocator blocks run one at a time.
+/// Tests that allocate run one at a time: one of them sets a counting allocator for a while.
 static ALLOCATIONS: Mutex<()> = Mutex::new(());
+
+/// Live blocks of [`CountingAllocator`].
+static COUNTED_LIVE: AtomicUsize = AtomicUsize::new(0);
+
+/// A caller's allocator over malloc that counts its live blocks; set while this value lives.
+struct CountingAllocator;
+
+unsafe extern "C" fn counted_alloc(
+    size: usize,
+    _ctx: *mut std::ffi::c_void,
+) -> *mut std::ffi::c_void {
+    COUNTED_LIVE.fetch_add(1, Ordering::Relaxed);
+    // SAFETY: malloc may be called with any size.
+    unsafe { libc::malloc(size) }
+}
+
+unsafe extern "C" fn counted_free(
+    block: *mut std::ffi::c_void,
+    _size: usize,
+    _ctx: *mut std::ffi::c_void,
+) {
+    COUNTED_LIVE.fetch_sub(1, Ordering::Relaxed);
+    // SAFETY: klpelf frees only what counted_alloc returned.
+    unsafe { libc::free(block) }
+}
+
+impl CountingAllocator {
+    fn set() -> Self {
+        let allocator = KlpelfAllocator {
+            alloc: Some(counted_alloc),
+            free: Some(counted_free),
+            ctx: ptr::null_mut(),
+        };
+        // SAFETY: the struct is valid for the call and its functions behave as documented.
+        assert_eq!(unsafe { klpelf_set_allocator(&allocator) }, 0, "{:?}", last_error());
+        CountingAllocator
+    }
+
+    /// Its live blocks, which klpelf's own count of a caller's blocks must agree with.
+    fn live(&self) -> usize {
+        let live = COUNTED_LIVE.load(Ordering::Relaxed);
+        assert_eq!(klpelf::alloc::live_blocks(), live);
+        live
+    }
+}
+
+impl Drop for CountingAllocator {
+    fn drop(&mut self) {
+        // SAFETY: NULL restores the default.
+        let rc = unsafe { klpelf_set_allocator(ptr::null()) };
+        assert!(rc == 0 || std::thread::panicking(), "{:?}", last_error());
+    }
+}
 
 // ------------------------------------------------------------------------------------------------
 // Calling klpelf_setup_load_info
@@ -788,7 +843,8 @@ unsafe fn bytes_at<'a>(p: *const u8, len: usize) -> &'a [u8] {
 #[test]
 fn prepare_copy_and_release_a_livepatch_module() {
     let _lock = ALLOCATIONS.lock().unwrap_or_else(|e| e.into_inner());
-    let before = klpelf::alloc::live_blocks();
+    let counted = CountingAllocator::set();
+    let before = counted.live();
     let fixture = livepatch();
     let mut image = Image::new(&fixture.bytes);
     let mut info = setup_ok(&mut image, 0);
@@ -810,7 +866,7 @@ fn prepare_copy_and_release_a_livepatch_module() {
         assert_eq!(strings, &fixture.bytes[strtab], "the string table is copied whole");
         assert!(kallsyms.typetab.is_null());
         assert!(module.klp_info.is_null(), "prepare leaves klp_info alone");
-        assert_eq!(klpelf::alloc::live_blocks(), before + 1);
+        assert_eq!(counted.live(), before + 1);
 
         assert_eq!(copy_module_elf(&mut module, &mut info), 0, "{:?}", last_error());
         let klp = &*module.klp_info;
@@ -818,18 +874,19 @@ fn prepare_copy_and_release_a_livepatch_module() {
         let count = fixture.sections.len();
         let sechdrs = std::slice::from_raw_parts(klp.sechdrs, count);
         assert_eq!(sechdrs[klp.symndx as usize].sh_addr, module.core_kallsyms.symtab as u64);
-        assert_eq!(klpelf::alloc::live_blocks(), before + 2);
+        assert_eq!(counted.live(), before + 2);
 
         klpelf_release_module(&mut module);
         assert!(module.klp_info.is_null());
         assert!(module.core_kallsyms.symtab.is_null() && module.core_kallsyms.strtab.is_null());
         assert_eq!(module.core_kallsyms.num_symtab, 0);
-        assert_eq!(klpelf::alloc::live_blocks(), before);
+        assert_eq!(counted.live(), before);
         klpelf_release_module(&mut module);
         klpelf_release_module(ptr::null_mut());
         assert_eq!(last_error(), None);
     }
-    assert_eq!(klpelf::alloc::live_blocks(), before);
+    assert_eq!(counted.live(), before);
+    drop(counted);
     assert_eq!(module_name(&module), "klptest", "release leaves the name");
 }
 

@@ -34,7 +34,8 @@ struct synth {
 int synth_init(struct synth *s, uint64_t *rng, unsigned max_sections);
 
 /*
- * Makes a new input of `count` (>= 2, <= max_sections, < SHN_LORESERVE) sections: random header
+ * Makes a new input of `count` (>= 2, <= max_sections, < SHN_LORESERVE unless synth_extend()
+ * follows) sections: random header
  * bytes with e_shnum = count and a random e_shstrndx in [1, count), random section headers, a
  * random name table of 0 .. SYNTH_NAME_BYTES_PER_SECTION * count bytes, a random index.sym in
  * [1, count), random bytes in every other load_info field, and a fresh random s->mod.
