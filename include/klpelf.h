@@ -35,12 +35,6 @@
 #define KLPELF_VERSION_PATCH 0
 
 /**
- * Default blocks of this many bytes and more are mapped by klpelf itself ([`map_large`]). It is
- * glibc's largest mmap threshold on 64-bit targets: `malloc` maps blocks this large afresh too.
- */
-#define MAP_THRESHOLD (32 << 20)
-
-/**
  * Flag for `klpelf_setup_load_info()`: accept extended section numbering (`e_shnum == 0` with the
  * count in section 0's `sh_size`; `e_shstrndx == SHN_XINDEX` with the index in section 0's
  * `sh_link`), which the kernel's loader rejects. Objects with more than 65,279 sections use it.

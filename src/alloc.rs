@@ -11,8 +11,8 @@
 //! caller's allocator (so a replacement cannot start under it), and a replacement takes the bit
 //! only from a count of zero (so no such allocation can start under it).
 //!
-//! The default allocator is `malloc`/`free`, except for blocks of [`MAP_THRESHOLD`] bytes and more,
-//! which it maps itself (see [`map_large`]).
+//! The default allocator is `malloc`/`free`, except for blocks of 32 MiB and more (`MAP_THRESHOLD`),
+//! which it maps itself (`map_large`).
 
 use core::ffi::c_void;
 use core::hint::spin_loop;
@@ -116,7 +116,8 @@ pub enum Origin {
 
 /// Default blocks of this many bytes and more are mapped by klpelf itself ([`map_large`]). It is
 /// glibc's largest mmap threshold on 64-bit targets: `malloc` maps blocks this large afresh too.
-pub const MAP_THRESHOLD: usize = 32 << 20;
+#[cfg(feature = "std")]
+const MAP_THRESHOLD: usize = 32 << 20;
 
 /// The default allocator: `malloc`, or [`map_large`] from [`MAP_THRESHOLD`] bytes up.
 #[cfg(feature = "std")]

@@ -44,3 +44,19 @@ fn every_exported_item_is_documented() {
     }
     assert!(declarations > 40, "only {declarations} declarations found: is the scan still right?");
 }
+
+#[test]
+fn every_macro_is_klpelfs_or_the_kernels() {
+    // A `pub const` anywhere in the crate becomes a macro in the header; only klpelf's own names and
+    // the kernel's constants that its structs are sized by may land in a C program's namespace.
+    let generated = include_str!(concat!(env!("OUT_DIR"), "/klpelf.h"));
+    const KERNEL: [&str; 2] = ["KSYM_NAME_LEN", "MODULE_NAME_LEN"];
+    for line in generated.lines() {
+        if let Some(name) = line.strip_prefix("#define ").and_then(|d| d.split(' ').next()) {
+            assert!(
+                name.starts_with("KLPELF_") || KERNEL.contains(&name),
+                "the header defines {name}: make it private, or name it KLPELF_*"
+            );
+        }
+    }
+}

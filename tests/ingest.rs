@@ -5,7 +5,7 @@
 
 mod support;
 
-use std::ffi::{c_char, c_int, CStr, CString};
+use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::mem::{offset_of, size_of, MaybeUninit};
 use std::ptr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -52,20 +52,13 @@ static COUNTED_LIVE: AtomicUsize = AtomicUsize::new(0);
 /// A caller's allocator over malloc that counts its live blocks; set while this value lives.
 struct CountingAllocator;
 
-unsafe extern "C" fn counted_alloc(
-    size: usize,
-    _ctx: *mut std::ffi::c_void,
-) -> *mut std::ffi::c_void {
+unsafe extern "C" fn counted_alloc(size: usize, _ctx: *mut c_void) -> *mut c_void {
     COUNTED_LIVE.fetch_add(1, Ordering::Relaxed);
     // SAFETY: malloc may be called with any size.
     unsafe { libc::malloc(size) }
 }
 
-unsafe extern "C" fn counted_free(
-    block: *mut std::ffi::c_void,
-    _size: usize,
-    _ctx: *mut std::ffi::c_void,
-) {
+unsafe extern "C" fn counted_free(block: *mut c_void, _size: usize, _ctx: *mut c_void) {
     COUNTED_LIVE.fetch_sub(1, Ordering::Relaxed);
     // SAFETY: klpelf frees only what counted_alloc returned.
     unsafe { libc::free(block) }
@@ -977,6 +970,7 @@ fn modinfo_entry(elf: &Elf, fixture: &Fixture, prefix: &[u8]) -> usize {
 
 #[test]
 fn prepare_rejects_a_load_info_that_no_longer_holds() {
+    let _lock = ALLOCATIONS.lock().unwrap_or_else(|e| e.into_inner());
     let mut image = Image::new(&livepatch().bytes);
     let info = setup_ok(&mut image, 0);
     let mut module = zeroed_module();
