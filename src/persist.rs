@@ -127,13 +127,12 @@ pub fn persist(
     // SAFETY: `base` is an 8-aligned block of `block_size` bytes: the header at its start, then
     // each table at most LINE_UP_SLACK bytes after the end of what precedes it, so every part is
     // inside the block and the parts are disjoint. The section headers stay 8-aligned: the header's
-    // size is a multiple of 8 and `line_up` keeps the alignment it is given. The sources are live borrowed slices that cannot overlap a
-    // block just allocated.
+    // size is a multiple of 8 and `line_up` keeps the alignment it is given. The sources are live
+    // borrowed slices that cannot overlap a block just allocated.
     unsafe {
         let after_info = base.add(size_of::<KlpModinfo>());
-        let sechdrs_src = tables.sechdrs.as_ptr().cast();
-        let sechdrs =
-            line_up(after_info, sechdrs_src, align_of::<Elf64_Shdr>()).cast::<Elf64_Shdr>();
+        let sechdrs = line_up(after_info, tables.sechdrs.as_ptr().cast(), align_of::<Elf64_Shdr>())
+            .cast::<Elf64_Shdr>();
         ptr::copy_nonoverlapping(tables.sechdrs.as_ptr(), sechdrs, tables.sechdrs.len());
         (*sechdrs.add(tables.symndx as usize)).sh_addr = symtab as u64;
         let after_sechdrs = sechdrs.add(tables.sechdrs.len()).cast::<u8>();
