@@ -42,15 +42,166 @@
 #define KLPELF_SETUP_ALLOW_XNUM 1
 
 /**
- * Longest symbol name the livepatch formats read, with its NUL (the kernel's `KSYM_NAME_LEN`).
- */
-#define KSYM_NAME_LEN 512
-
-/**
  * Length of `struct module`'s `name`, including the terminating NUL: `64 - sizeof(unsigned long)`,
  * as in the kernel on 64-bit hosts.
  */
 #define MODULE_NAME_LEN 56
+
+/**
+ * Longest symbol name the kernel handles, with its NUL (the kernel's `KSYM_NAME_LEN`): the
+ * livepatch symbol-name format reads at most `KSYM_NAME_LEN - 1` bytes of it.
+ */
+#define KSYM_NAME_LEN 512
+
+/**
+ * Which check rejected a module image. The values are stable: new checks get new values.
+ */
+enum klpelf_check {
+  /**
+   * No check failed: the last call succeeded, or it failed for another reason than a check.
+   */
+  KLPELF_CHECK_NONE = 0,
+  /**
+   * `elf_validity_ehdr`: the file is shorter than an ELF header.
+   */
+  KLPELF_CHECK_EHDR_LEN = 1,
+  /**
+   * `elf_validity_ehdr`: the file does not start with the ELF magic.
+   */
+  KLPELF_CHECK_EHDR_MAGIC = 2,
+  /**
+   * `elf_validity_ehdr`: `e_type` is not `ET_REL`.
+   */
+  KLPELF_CHECK_EHDR_TYPE = 3,
+  /**
+   * `elf_validity_ehdr` (`elf_check_arch`): not ELFCLASS64, not the host's byte order or not
+   * the host's `e_machine`.
+   */
+  KLPELF_CHECK_EHDR_ARCH = 4,
+  /**
+   * `elf_validity_cache_sechdrs`: `e_shentsize` is not `sizeof(Elf64_Shdr)`.
+   */
+  KLPELF_CHECK_SECHDRS_ENTSIZE = 5,
+  /**
+   * `elf_validity_cache_sechdrs`: the section header table does not lie in the file.
+   */
+  KLPELF_CHECK_SECHDRS_OVERFLOW = 6,
+  /**
+   * `elf_validity_cache_sechdrs`: section 0 is not an empty `SHT_NULL` section.
+   */
+  KLPELF_CHECK_SECHDRS_SECTION0 = 7,
+  /**
+   * `elf_validity_cache_sechdrs`: a section with contents does not lie in the file.
+   */
+  KLPELF_CHECK_SECHDRS_OFFSET = 8,
+  /**
+   * `elf_validity_cache_secstrings`: `e_shstrndx` is 0 or not below the section count.
+   */
+  KLPELF_CHECK_SECSTRINGS_INDEX = 9,
+  /**
+   * `elf_validity_cache_secstrings`: the section-name table is not `SHT_STRTAB`.
+   */
+  KLPELF_CHECK_SECSTRINGS_TYPE = 10,
+  /**
+   * `elf_validity_cache_secstrings`: the section-name table is empty.
+   */
+  KLPELF_CHECK_SECSTRINGS_EMPTY = 11,
+  /**
+   * `elf_validity_cache_secstrings`: the section-name table does not end with a NUL.
+   */
+  KLPELF_CHECK_SECSTRINGS_NUL = 12,
+  /**
+   * `elf_validity_cache_secstrings`: a section's `sh_name` is outside the section-name table.
+   */
+  KLPELF_CHECK_SECSTRINGS_NAME = 13,
+  /**
+   * `elf_validity_cache_index_info`: more than one `.modinfo` section.
+   */
+  KLPELF_CHECK_INDEX_INFO_UNIQUE = 14,
+  /**
+   * `elf_validity_cache_index_mod`: not exactly one `.gnu.linkonce.this_module` section.
+   */
+  KLPELF_CHECK_INDEX_MOD_UNIQUE = 15,
+  /**
+   * `elf_validity_cache_index_mod`: `.gnu.linkonce.this_module` is `SHT_NOBITS`.
+   */
+  KLPELF_CHECK_INDEX_MOD_NOBITS = 16,
+  /**
+   * `elf_validity_cache_index_mod`: `.gnu.linkonce.this_module` lacks `SHF_ALLOC`.
+   */
+  KLPELF_CHECK_INDEX_MOD_ALLOC = 17,
+  /**
+   * `elf_validity_cache_index_sym`: not exactly one `SHT_SYMTAB` section.
+   */
+  KLPELF_CHECK_INDEX_SYM_UNIQUE = 18,
+  /**
+   * `elf_validity_cache_index_str`: the symbol table's `sh_link` is 0 or not below the count.
+   */
+  KLPELF_CHECK_INDEX_STR_LINK = 19,
+  /**
+   * `elf_validity_cache_index_str`: the symbol string table is not `SHT_STRTAB`.
+   */
+  KLPELF_CHECK_INDEX_STR_TYPE = 20,
+  /**
+   * `elf_validity_cache_index_versions`: only one of `__version_ext_crcs` and
+   * `__version_ext_names` is present.
+   */
+  KLPELF_CHECK_INDEX_VERSIONS_PAIR = 21,
+  /**
+   * `elf_validity_cache_index_versions`: more extended-version CRCs than names.
+   */
+  KLPELF_CHECK_INDEX_VERSIONS_NAMES = 22,
+  /**
+   * `elf_validity_cache_strtab`: the symbol string table is empty.
+   */
+  KLPELF_CHECK_STRTAB_EMPTY = 23,
+  /**
+   * `elf_validity_cache_strtab`: the symbol string table does not start with a NUL.
+   */
+  KLPELF_CHECK_STRTAB_LEADING_NUL = 24,
+  /**
+   * `elf_validity_cache_strtab`: the symbol string table does not end with a NUL.
+   */
+  KLPELF_CHECK_STRTAB_NUL = 25,
+  /**
+   * `elf_validity_cache_strtab`: a symbol's `st_name` is outside the symbol string table.
+   */
+  KLPELF_CHECK_STRTAB_NAME = 26,
+  /**
+   * klpelf: `e_shnum` is 0 and section 0, which the kernel reads anyway, is not in the file.
+   */
+  KLPELF_CHECK_SECTION0_IN_FILE = 27,
+  /**
+   * klpelf: an `SHT_NULL` section's `sh_name` is outside the section-name table (the kernel
+   * skips these names when it checks them, then compares them in `find_sec()`).
+   */
+  KLPELF_CHECK_NULL_SECTION_NAME = 28,
+  /**
+   * klpelf: a section `load_info` indexes (`.modinfo`, `__versions`, the extended-version
+   * sections, `.data..percpu`) has no contents type and does not lie in the file.
+   */
+  KLPELF_CHECK_INDEXED_IN_FILE = 29,
+  /**
+   * klpelf: an `SHT_NULL` section with `SHF_ALLOC`, which the loader copies, does not lie in
+   * the file.
+   */
+  KLPELF_CHECK_NULL_ALLOC_IN_FILE = 30,
+  /**
+   * klpelf: a symbol's section index is not a section (the kernel's `simplify_symbols()` uses
+   * it unchecked).
+   */
+  KLPELF_CHECK_SYMBOL_SHNDX = 31,
+  /**
+   * klpelf: a relocation's symbol index is not a symbol (the kernel's `apply_relocations()`
+   * uses it unchecked).
+   */
+  KLPELF_CHECK_RELOCATION_SYMBOL = 32,
+  /**
+   * klpelf: `e_shoff` or the symbol table's `sh_offset` is not a multiple of 8, so C could not
+   * use the tables as arrays.
+   */
+  KLPELF_CHECK_ALIGNMENT = 33,
+};
 
 /**
  * A kernel's symbol map (opaque): made by `klpelf_symbol_map_load()` or
@@ -238,30 +389,6 @@ struct load_info {
 };
 
 /**
- * A caller-supplied allocator (`struct klpelf_allocator`), set with `klpelf_set_allocator()`.
- *
- * In the freestanding build (`libklpelf_freestanding.a`, klpelf built without its `std` feature)
- * there is no C library and so no default allocator: until one is set, and after
- * `klpelf_set_allocator(NULL)`, every call that allocates fails with `-ENOMEM`.
- */
-struct klpelf_allocator {
-  /**
-   * Returns a block of at least `size` bytes aligned to at least 8 bytes, or NULL on failure.
-   * `size` is never 0. May be called from several threads at once.
-   */
-  void *(*alloc)(size_t size, void *ctx);
-  /**
-   * Frees a block that `alloc` returned; `size` is the size that was asked for. Never called with
-   * NULL. May be called from several threads at once.
-   */
-  void (*free)(void *ptr, size_t size, void *ctx);
-  /**
-   * Passed unchanged to `alloc` and `free`.
-   */
-  void *ctx;
-};
-
-/**
  * An appended module signature, as `klpelf_module_signature()` reports it. A signed module file is
  * the ELF part, then the signature (a PKCS#7 message), then the 12-byte `struct module_signature`,
  * then the 28-byte marker `"~Module signature appended~\n"`, as the kernel's `scripts/sign-file`
@@ -324,90 +451,33 @@ typedef int (*klpelf_resolve_fn)(const char *objname,
                                  unsigned long *addr,
                                  void *ctx);
 
+/**
+ * A caller-supplied allocator (`struct klpelf_allocator`), set with `klpelf_set_allocator()`.
+ *
+ * In the freestanding build (`libklpelf_freestanding.a`, klpelf built without its `std` feature)
+ * there is no C library and so no default allocator: until one is set, and after
+ * `klpelf_set_allocator(NULL)`, every call that allocates fails with `-ENOMEM`.
+ */
+struct klpelf_allocator {
+  /**
+   * Returns a block of at least `size` bytes aligned to at least 8 bytes, or NULL on failure.
+   * `size` is never 0. May be called from several threads at once.
+   */
+  void *(*alloc)(size_t size, void *ctx);
+  /**
+   * Frees a block that `alloc` returned; `size` is the size that was asked for. Never called with
+   * NULL. May be called from several threads at once.
+   */
+  void (*free)(void *ptr, size_t size, void *ctx);
+  /**
+   * Passed unchanged to `alloc` and `free`.
+   */
+  void *ctx;
+};
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
-
-/**
- * Persists the ELF information a livepatch module needs after its image is freed: a copy of the ELF
- * header, the section header table and the section-name table, stored in `mod->klp_info`. In the
- * copy, the symbol table section's `sh_addr` points at `mod->core_kallsyms.symtab`.
- *
- * Reads `info->hdr`, `info->sechdrs`, `info->secstrings` and `info->index.sym`; extended section
- * numbering (`e_shnum == 0`, `e_shstrndx == SHN_XINDEX`) is understood.
- *
- * Returns 0 on success. On failure `*mod` is unchanged, nothing is leaked, `klpelf_last_error()`
- * says why, and the return value is:
- * - `-EINVAL`: `mod`, `info`, `info->hdr`, `info->sechdrs` or `info->secstrings` is NULL;
- *   `e_shstrndx` or `index.sym` is 0 or not below the section count, or `e_shstrndx` is a
- *   reserved index (`SHN_LORESERVE` up to, not including, `SHN_XINDEX`); the section count (under
- *   extended numbering) exceeds `UINT32_MAX`; or the section-name table is larger than
- *   `PTRDIFF_MAX`;
- * - `-EEXIST`: `mod->klp_info` is already set (call `free_module_elf()` first);
- * - `-ENOMEM`: the allocator failed (or returned a block not aligned to 8 bytes).
- *
- * The copy is one block from the configured allocator; free it only with `free_module_elf()`.
- *
- * # Safety
- * Non-NULL pointers must be valid: `mod` for reads and writes, `info`'s tables for reads of the sizes
- * the header and section headers announce.
- */
-int copy_module_elf(struct module *mod,
-                    struct load_info *info);
-
-/**
- * Frees what `copy_module_elf()` stored in `mod->klp_info` and sets `mod->klp_info` to NULL.
- * Accepts a NULL `mod` and a NULL `mod->klp_info` (then does nothing), so a second call is harmless.
- *
- * # Safety
- * A non-NULL `mod` must be valid for reads and writes, and its `klp_info` NULL or made by
- * `copy_module_elf()`.
- */
-void free_module_elf(struct module *mod);
-
-/**
- * Sets the allocator for every block klpelf hands out from now on. NULL restores the default, the
- * C library's `malloc`/`free` (the freestanding build has no default: with NULL, or before any
- * allocator is set, every call that allocates fails with `-ENOMEM`).
- *
- * Returns 0 on success; `-EBUSY`, changing nothing, while blocks from a caller's allocator set
- * earlier (the current one) are still live (free them first); `-EINVAL` when `a->alloc` or
- * `a->free` is NULL. The struct is copied: `*a` need not outlive the call.
- *
- * Blocks made by the default allocator never make this fail: each block records which allocator
- * made it, and the default's are always returned to the C library, whatever is set by then. The
- * default is `malloc`/`free`, except that blocks of 32 MiB and more (tables of some 400,000
- * sections) are mapped with `mmap`, populated at once and offered transparent huge pages, since
- * they are written whole and live as long as the module.
- *
- * # Safety
- * A non-NULL `a` must be valid for reads, and its functions must behave as documented on
- * `struct klpelf_allocator`.
- */
-int klpelf_set_allocator(const struct klpelf_allocator *a);
-
-/**
- * The message for the last failed klpelf call on the calling thread, or NULL if the thread's last
- * klpelf call succeeded (or it made none). `klpelf_last_error()` and `klpelf_version()`, which
- * cannot fail, leave it as it is. The string is owned by klpelf and stays valid until the thread's
- * next klpelf call; do not free it.
- *
- * In the freestanding build (`libklpelf_freestanding.a`, klpelf built without its `std` feature)
- * there are no thread-locals: one message slot serves the whole program, and "the calling thread"
- * above means "the program". That is exact while klpelf is called from one thread (or CPU) at a
- * time, which is how a freestanding program should call it if it reads messages. Overlapping calls
- * stay safe otherwise (return values are exact, and the slot is never torn: a failure that finds
- * another one writing leaves the message to it), but the message may then be NULL or another
- * call's, and it must not be read while another klpelf call runs. It is always NUL-terminated
- * within 256 bytes.
- */
-const char *klpelf_last_error(void);
-
-/**
- * The library's version, `"MAJOR.MINOR.PATCH"` (the same numbers as the `KLPELF_VERSION_*` macros of
- * the header it was built with). A static string; do not free it.
- */
-const char *klpelf_version(void);
 
 /**
  * Checks a module image the way the kernel's loader does and describes it in `*info`, ready for
@@ -417,7 +487,8 @@ const char *klpelf_version(void);
  * 1. an appended module signature is stripped as the kernel strips it: `info->len` becomes the
  *    length of the ELF part (a signature that is not PKCS#7 loses only its marker, as in a kernel
  *    that does not enforce signatures; klpelf verifies no signature and leaves `sig_ok` false);
- * 2. the kernel's ELF checks run in the kernel's order (rows 1–17 and 19–26 of its check table);
+ * 2. the kernel's ELF checks run in the kernel's order (`elf_validity_cache_copy()` of
+ *    `kernel/module/main.c`, as of Linux 7.2);
  * 3. so do the checks the kernel leaves to its architecture code (ELF class 64, the host's byte
  *    order and machine), and checks that close the reads the kernel makes out of bounds on a
  *    malformed file (section contents it reads without bounds checks, symbol section indices,
@@ -425,8 +496,8 @@ const char *klpelf_version(void);
  * 4. `e_shoff` and the symbol table's `sh_offset` must be multiples of 8, since C uses them as
  *    arrays of `Elf64_Shdr` and `Elf64_Sym`.
  *
- * Row 18 of the kernel's checks (the size of `.gnu.linkonce.this_module` equals the running
- * kernel's `sizeof(struct module)`) cannot be checked: that size depends on a kernel klpelf does
+ * One of the kernel's checks (the size of `.gnu.linkonce.this_module` equals the running
+ * kernel's `sizeof(struct module)`) cannot be made: that size depends on a kernel klpelf does
  * not know. Extended section numbering is rejected, as the kernel rejects it, unless `flags` has
  * `KLPELF_SETUP_ALLOW_XNUM`.
  *
@@ -438,9 +509,10 @@ const char *klpelf_version(void);
  * field is 0 or false. Nothing is allocated and nothing needs freeing, but `image` must stay valid
  * and unchanged for as long as `*info` is used.
  *
- * Returns 0 on success. On failure `*info` is unchanged, `klpelf_last_error()` names the failed
- * check (`"row N: ..."` for a row of the kernel's table, `"gap N: ..."` for a bounds check the kernel
- * lacks, `"alignment: ..."`) and the section involved, and the return value is:
+ * Returns 0 on success. On failure `*info` is unchanged, `klpelf_last_error_check()` says which
+ * check failed (`enum klpelf_check`), `klpelf_last_error()` says why in the kernel's terms,
+ * starting with the kernel function whose check failed and naming the section involved, and the
+ * return value is:
  * - `-ENOEXEC`: the image fails a check;
  * - `-EBADMSG`: the appended signature's trailer is malformed (as the kernel says);
  * - `-EINVAL`: `info` or `image` is NULL, `image` is not 8-byte aligned, `len` exceeds
@@ -449,10 +521,7 @@ const char *klpelf_version(void);
  * # Safety
  * Non-NULL pointers must be valid: `info` for writes, `image` for reads of `len` bytes.
  */
-int klpelf_setup_load_info(struct load_info *info,
-                           void *image,
-                           size_t len,
-                           unsigned int flags);
+int klpelf_setup_load_info(struct load_info *info, void *image, size_t len, unsigned int flags);
 
 /**
  * The value of the first `tag=value` entry of the module's `.modinfo` section, as the kernel's
@@ -632,6 +701,103 @@ int klpelf_resolve_symbols(struct module *mod,
                            const char *objname,
                            klpelf_resolve_fn resolve,
                            void *ctx);
+
+/**
+ * Persists the ELF information a livepatch module needs after its image is freed: a copy of the ELF
+ * header, the section header table and the section-name table, stored in `mod->klp_info`. In the
+ * copy, the symbol table section's `sh_addr` points at `mod->core_kallsyms.symtab`.
+ *
+ * Reads `info->hdr`, `info->sechdrs`, `info->secstrings` and `info->index.sym`; extended section
+ * numbering (`e_shnum == 0`, `e_shstrndx == SHN_XINDEX`) is understood.
+ *
+ * Returns 0 on success. On failure `*mod` is unchanged, nothing is leaked, `klpelf_last_error()`
+ * says why, and the return value is:
+ * - `-EINVAL`: `mod`, `info`, `info->hdr`, `info->sechdrs` or `info->secstrings` is NULL;
+ *   `e_shstrndx` or `index.sym` is 0 or not below the section count, or `e_shstrndx` is a
+ *   reserved index (`SHN_LORESERVE` up to, not including, `SHN_XINDEX`); the section count (under
+ *   extended numbering) exceeds `UINT32_MAX`; or the section-name table is larger than
+ *   `PTRDIFF_MAX`;
+ * - `-EEXIST`: `mod->klp_info` is already set (call `free_module_elf()` first);
+ * - `-ENOMEM`: the allocator failed (or returned a block not aligned to 8 bytes).
+ *
+ * The copy is one block from the configured allocator; free it only with `free_module_elf()`.
+ *
+ * # Safety
+ * Non-NULL pointers must be valid: `mod` for reads and writes, `info`'s tables for reads of the sizes
+ * the header and section headers announce.
+ */
+int copy_module_elf(struct module *mod,
+                    struct load_info *info);
+
+/**
+ * Frees what `copy_module_elf()` stored in `mod->klp_info` and sets `mod->klp_info` to NULL.
+ * Accepts a NULL `mod` and a NULL `mod->klp_info` (then does nothing), so a second call is harmless.
+ *
+ * # Safety
+ * A non-NULL `mod` must be valid for reads and writes, and its `klp_info` NULL or made by
+ * `copy_module_elf()`.
+ */
+void free_module_elf(struct module *mod);
+
+/**
+ * Sets the allocator for every block klpelf hands out from now on. NULL restores the default, the
+ * C library's `malloc`/`free` (the freestanding build has no default: with NULL, or before any
+ * allocator is set, every call that allocates fails with `-ENOMEM`).
+ *
+ * Returns 0 on success; `-EBUSY`, changing nothing, while blocks from a caller's allocator set
+ * earlier (the current one) are still live (free them first); `-EINVAL` when `a->alloc` or
+ * `a->free` is NULL. The struct is copied: `*a` need not outlive the call.
+ *
+ * Blocks made by the default allocator never make this fail: each block records which allocator
+ * made it, and the default's are always returned to the C library, whatever is set by then. The
+ * default is `malloc`/`free`, except that blocks of 32 MiB and more (tables of some 400,000
+ * sections) are mapped with `mmap`, populated at once and offered transparent huge pages, since
+ * they are written whole and live as long as the module.
+ *
+ * # Safety
+ * A non-NULL `a` must be valid for reads, and its functions must behave as documented on
+ * `struct klpelf_allocator`.
+ */
+int klpelf_set_allocator(const struct klpelf_allocator *a);
+
+/**
+ * The message for the last failed klpelf call on the calling thread, or NULL if the thread's last
+ * klpelf call succeeded (or it made none). `klpelf_last_error()` and `klpelf_version()`, which
+ * cannot fail, leave it as it is. The string is owned by klpelf and stays valid until the thread's
+ * next klpelf call; do not free it.
+ *
+ * In the freestanding build (`libklpelf_freestanding.a`, klpelf built without its `std` feature)
+ * there are no thread-locals: one message slot serves the whole program, and "the calling thread"
+ * above means "the program". That is exact while klpelf is called from one thread (or CPU) at a
+ * time, which is how a freestanding program should call it if it reads messages. Overlapping calls
+ * stay safe otherwise (return values are exact, and the slot is never torn: a failure that finds
+ * another one writing leaves the message to it), but the message may then be NULL or another
+ * call's, and it must not be read while another klpelf call runs. It is always NUL-terminated
+ * within 256 bytes.
+ */
+const char *klpelf_last_error(void);
+
+/**
+ * Which check rejected the image in the calling thread's last failed klpelf call (as
+ * `klpelf_last_error()` says which thread or program that is), or `KLPELF_CHECK_NONE` when that
+ * call succeeded or failed for another reason than a check (a NULL argument, memory, a malformed
+ * signature trailer...). Programs and tests should branch on this value, not on the message's
+ * words. Leaves the last error as it is.
+ */
+enum klpelf_check klpelf_last_error_check(void);
+
+/**
+ * The stable short name of a check (`"sechdrs_overflow"`, `"index_str_type"`, ...), as the
+ * documentation of the checks lists them, or NULL for a value that is no check. A static string;
+ * do not free it. Leaves the last error as it is.
+ */
+const char *klpelf_check_name(int check);
+
+/**
+ * The library's version, `"MAJOR.MINOR.PATCH"` (the same numbers as the `KLPELF_VERSION_*` macros of
+ * the header it was built with). A static string; do not free it.
+ */
+const char *klpelf_version(void);
 
 /**
  * Loads a kernel's symbol map from a `System.map` or `/proc/kallsyms` file: lines of

@@ -5,10 +5,11 @@
 use core::cell::UnsafeCell;
 use core::ffi::{c_char, c_int};
 use core::fmt::{self, Write};
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
-use crate::checks::Rejection;
-use crate::signature::SignatureFault;
+use crate::check_id::KlpelfCheck;
+use crate::rejection::Rejection;
+use crate::signature::{SignatureError, SignatureFault};
 
 /// Every failure the library reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +92,18 @@ impl Error {
     }
 }
 
+impl From<SignatureError> for Error {
+    fn from(error: SignatureError) -> Self {
+        match error {
+            SignatureError::Unsigned => Error::Unsigned,
+            SignatureError::BadSignature(fault) => Error::BadSignature(fault),
+            SignatureError::UnsupportedSignature { id_type } => {
+                Error::UnsupportedSignature { id_type }
+            }
+        }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
@@ -160,6 +173,8 @@ const MESSAGE_CAPACITY: usize = 256;
 struct LastError {
     /// The message is current: the last call failed.
     present: AtomicBool,
+    /// The check behind the message ([`KlpelfCheck`] value), when a check rejected an image.
+    check: AtomicU32,
     /// A message is being written. Only ever contended in the freestanding build, when two calls
     /// fail at once: the second leaves the message to the first instead of waiting or tearing it.
     writing: AtomicBool,
@@ -171,6 +186,7 @@ impl LastError {
     const fn new() -> Self {
         LastError {
             present: AtomicBool::new(false),
+            check: AtomicU32::new(KlpelfCheck::None as u32),
             writing: AtomicBool::new(false),
             text: UnsafeCell::new([0; MESSAGE_CAPACITY]),
         }
@@ -228,8 +244,22 @@ pub fn report(errno: c_int, message: fmt::Arguments<'_>) -> Error {
     Error::Reported { errno }
 }
 
-/// Records `message` as the last error (the calling thread's, with `std`).
+/// Records `error` as the last error (the calling thread's, with `std`): its message and, for a
+/// rejected image, the check that rejected it.
+pub fn record(error: &Error) {
+    let check = match error {
+        Error::Rejected(rejection) => rejection.check,
+        _ => KlpelfCheck::None,
+    };
+    write_last_error(error, check);
+}
+
+/// Records `message` as the last error (the calling thread's, with `std`), with no check behind it.
 pub fn set_last_error(message: &dyn fmt::Display) {
+    write_last_error(message, KlpelfCheck::None);
+}
+
+fn write_last_error(message: &dyn fmt::Display, check: KlpelfCheck) {
     with_slot(|slot| {
         if slot.writing.swap(true, Ordering::Acquire) {
             // Another call is writing its message (freestanding build, overlapping calls): keep
@@ -246,6 +276,7 @@ pub fn set_last_error(message: &dyn fmt::Display) {
         let _ = write!(out, "{message}");
         let end = out.len;
         buf[end] = 0;
+        slot.check.store(check as u32, Ordering::Relaxed);
         slot.present.store(true, Ordering::Release);
         slot.writing.store(false, Ordering::Release);
     });
@@ -254,6 +285,17 @@ pub fn set_last_error(message: &dyn fmt::Display) {
 /// Forgets the last error (every API call starts with this).
 pub fn clear_last_error() {
     with_slot(|slot| slot.present.store(false, Ordering::Relaxed));
+}
+
+/// The check that rejected the image in the last failed call, or [`KlpelfCheck::None`].
+pub fn last_error_check() -> KlpelfCheck {
+    with_slot(|slot| {
+        if !slot.present.load(Ordering::Acquire) {
+            return KlpelfCheck::None;
+        }
+        let value = slot.check.load(Ordering::Relaxed);
+        i32::try_from(value).ok().and_then(KlpelfCheck::from_value).unwrap_or(KlpelfCheck::None)
+    })
 }
 
 /// The last error message, NUL-terminated, or NULL when the last call succeeded.

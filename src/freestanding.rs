@@ -13,10 +13,10 @@
 //!   ever unwinds here (the panic handler never returns and klpelf is built with `panic = "abort"`
 //!   in the `freestanding` profile). Being weak, they give way to a real unwinder's definitions
 //!   when the program has one;
-//! - [`strnlen`] and [`c_str`], klpelf's own, in both builds, so that no C library function is
-//!   called (`core`'s `CStr::from_ptr` calls C's `strlen`: use [`c_str`] instead).
+//! - [`strnlen`], klpelf's own, in both builds, so that no C library function is called (`core`'s
+//!   `CStr::from_ptr` calls C's `strlen`; the C boundary measures strings with [`strnlen`]).
 
-use core::ffi::{c_char, CStr};
+use core::ffi::c_char;
 
 /// The length of the C string `s`, reading at most `max` bytes (C's `strnlen`).
 ///
@@ -29,19 +29,6 @@ pub unsafe fn strnlen(s: *const c_char, max: usize) -> usize {
         len += 1;
     }
     len
-}
-
-/// The C string at `s`, as `CStr::from_ptr(s)` gives it, but found without C's `strlen` (which
-/// `core` calls and the freestanding build must not need).
-///
-/// # Safety
-/// `s` must be a valid NUL-terminated string, not written to while the result is used.
-pub unsafe fn c_str<'a>(s: *const c_char) -> &'a CStr {
-    // SAFETY: the caller's contract: the string, NUL included, is readable; no C string can be
-    // longer than isize::MAX bytes, so strnlen stops at its NUL.
-    let len = unsafe { strnlen(s, isize::MAX as usize) };
-    // SAFETY: `len` bytes and the NUL after them were just read; none of the `len` bytes is a NUL.
-    unsafe { CStr::from_bytes_with_nul_unchecked(core::slice::from_raw_parts(s.cast(), len + 1)) }
 }
 
 /// The runtime of the `#![no_std]` build (no `std` feature, `panic = "abort"`; see the crate docs).
@@ -99,7 +86,7 @@ mod runtime {
 
 #[cfg(test)]
 mod tests {
-    use super::{c_str, strnlen};
+    use super::strnlen;
 
     #[test]
     fn strnlen_stops_at_the_nul_or_the_limit() {
@@ -112,13 +99,5 @@ mod tests {
         assert_eq!(unsafe { strnlen(c"".as_ptr(), 56) }, 0);
         // SAFETY: as above.
         assert_eq!(unsafe { strnlen(s.as_ptr(), 0) }, 0);
-    }
-
-    #[test]
-    fn c_str_is_cstr_from_ptr() {
-        for s in [c"", c"x", c"livepatch"] {
-            // SAFETY: `s` is a valid NUL-terminated string.
-            assert_eq!(unsafe { c_str(s.as_ptr()) }, s);
-        }
     }
 }

@@ -10,10 +10,12 @@
 //! kernel's `isspace`, which includes 0xA0), then needs a decimal digit (so a sign is rejected),
 //! reads digits with wrap-around on overflow, and ignores whatever follows.
 
-/// Longest object name the formats read (`MODULE_NAME_LEN - 1`).
-pub(crate) const OBJNAME_MAX: usize = 55;
-/// Longest symbol name the formats read (`KSYM_NAME_LEN - 1`).
-pub(crate) const SYMNAME_MAX: usize = 511;
+use crate::layout::{KSYM_NAME_LEN, MODULE_NAME_LEN};
+
+/// Longest object name the formats read (the kernel's `%55[^.]`).
+pub(crate) const OBJNAME_MAX: usize = MODULE_NAME_LEN - 1;
+/// Longest symbol name the formats read (the kernel's `%511[^,]`).
+pub(crate) const SYMNAME_MAX: usize = KSYM_NAME_LEN - 1;
 
 /// A parsed `.klp.sym.<objname>.<symname>,<sympos>` name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -27,9 +27,48 @@ pub(crate) const SHN_LIVEPATCH: u32 = 0xff20;
 /// `SHF_RELA_LIVEPATCH` (uapi `elf.h`): marks a `.klp.rela.*` relocation section.
 pub(crate) const SHF_RELA_LIVEPATCH: u64 = 0x0010_0000;
 
+/// The host's `e_machine`, the one the kernel's `elf_check_arch()` accepts.
+#[cfg(target_arch = "x86_64")]
+pub(crate) const HOST_MACHINE: u16 = goblin::elf::header::EM_X86_64;
+#[cfg(target_arch = "aarch64")]
+pub(crate) const HOST_MACHINE: u16 = goblin::elf::header::EM_AARCH64;
+#[cfg(target_arch = "riscv64")]
+pub(crate) const HOST_MACHINE: u16 = goblin::elf::header::EM_RISCV;
+#[cfg(target_arch = "powerpc64")]
+pub(crate) const HOST_MACHINE: u16 = goblin::elf::header::EM_PPC64;
+#[cfg(target_arch = "s390x")]
+pub(crate) const HOST_MACHINE: u16 = goblin::elf::header::EM_S390;
+#[cfg(target_arch = "loongarch64")]
+pub(crate) const HOST_MACHINE: u16 = goblin::elf::header::EM_LOONGARCH;
+#[cfg(target_arch = "mips64")]
+pub(crate) const HOST_MACHINE: u16 = goblin::elf::header::EM_MIPS;
+#[cfg(target_arch = "sparc64")]
+pub(crate) const HOST_MACHINE: u16 = goblin::elf::header::EM_SPARCV9;
+#[cfg(not(any(
+    target_arch = "x86_64",
+    target_arch = "aarch64",
+    target_arch = "riscv64",
+    target_arch = "powerpc64",
+    target_arch = "s390x",
+    target_arch = "loongarch64",
+    target_arch = "mips64",
+    target_arch = "sparc64"
+)))]
+compile_error!("klpelf does not know this architecture's ELF machine number");
+
+/// The host's ELF data encoding.
+#[cfg(target_endian = "little")]
+pub(crate) const HOST_DATA: u8 = goblin::elf::header::ELFDATA2LSB;
+#[cfg(target_endian = "big")]
+pub(crate) const HOST_DATA: u8 = goblin::elf::header::ELFDATA2MSB;
+
 /// Length of `struct module`'s `name`, including the terminating NUL: `64 - sizeof(unsigned long)`,
 /// as in the kernel on 64-bit hosts.
 pub const MODULE_NAME_LEN: usize = 56;
+
+/// Longest symbol name the kernel handles, with its NUL (the kernel's `KSYM_NAME_LEN`): the
+/// livepatch symbol-name format reads at most `KSYM_NAME_LEN - 1` bytes of it.
+pub const KSYM_NAME_LEN: usize = 512;
 
 /// The ELF information a livepatch module keeps for its lifetime (the kernel's `struct klp_modinfo`,
 /// 88 bytes). Filled by `copy_module_elf()`, released by `free_module_elf()`.

@@ -33,6 +33,7 @@
 compile_error!("klpelf supports 64-bit hosts only (it reads ELF64 files in native byte order)");
 
 pub mod alloc;
+pub mod check_id;
 pub mod checks;
 pub mod error;
 pub mod ffi;
@@ -41,10 +42,15 @@ pub mod kallsyms;
 pub mod klp_names;
 pub mod layout;
 pub mod livepatch;
+pub mod load_info;
 pub mod modinfo;
 pub mod persist;
+pub mod prepare;
+pub mod rejection;
+pub mod section_table;
 pub mod signature;
 pub mod symbol_map;
+pub mod view;
 
 /// Major version of the klpelf API (semantic versioning).
 pub const KLPELF_VERSION_MAJOR: u32 = 0;

@@ -6,11 +6,11 @@
 
 use core::ffi::c_int;
 
-use crate::checks::c_string as c_str_at;
 use crate::error::{report, Error};
 use crate::klp_names::{parse_klp_rela_name, parse_klp_sym_name};
 use crate::layout::{Elf64_Rela, Elf64_Shdr, Elf64_Sym, SHF_RELA_LIVEPATCH, SHN_LIVEPATCH};
 use crate::persist::ElfTables;
+use crate::view::c_string as c_str_at;
 
 /// The object name that stands for the core kernel.
 pub const VMLINUX: &[u8] = b"vmlinux";
@@ -43,8 +43,9 @@ impl KlpRelaSection<'_> {
 pub fn klp_rela_sections<'a>(
     tables: &ElfTables<'a>,
 ) -> impl Iterator<Item = Result<KlpRelaSection<'a>, Error>> + 'a {
-    let secstrings = tables.secstrings;
+    let secstrings = tables.table.secstrings;
     tables
+        .table
         .sechdrs
         .iter()
         .enumerate()
@@ -154,6 +155,7 @@ pub fn resolve_section(
 mod tests {
     use super::*;
     use crate::layout::Elf64_Ehdr;
+    use crate::section_table::SectionTable;
 
     /// Section names: 1 = .klp.rela.vmlinux..text, 11 = .klp.rela.ext4..text, 20 = .text, 26 = bad.
     const SECSTRINGS: &[u8] =
@@ -161,6 +163,11 @@ mod tests {
 
     fn shdr(name: u32, flags: u64) -> Elf64_Shdr {
         Elf64_Shdr { sh_name: name, sh_flags: flags, ..Default::default() }
+    }
+
+    fn tables<'a>(hdr: &'a Elf64_Ehdr, sechdrs: &'a [Elf64_Shdr]) -> ElfTables<'a> {
+        let table = SectionTable { hdr, sechdrs, shstrndx: 0, secstrings: SECSTRINGS };
+        ElfTables { table, symndx: 1 }
     }
 
     fn names<'a>(tables: &ElfTables<'a>) -> Vec<Result<(u32, &'a [u8]), c_int>> {
@@ -178,20 +185,19 @@ mod tests {
             shdr(25, SHF_RELA_LIVEPATCH),
             shdr(1, SHF_RELA_LIVEPATCH | 2),
         ];
-        let tables = ElfTables { hdr: &hdr, sechdrs: &sechdrs, secstrings: SECSTRINGS, symndx: 1 };
-        assert_eq!(names(&tables), vec![Ok((2, &b"ext4"[..])), Ok((3, &b"vmlinux"[..]))]);
+        assert_eq!(
+            names(&tables(&hdr, &sechdrs)),
+            vec![Ok((2, &b"ext4"[..])), Ok((3, &b"vmlinux"[..]))]
+        );
     }
 
     #[test]
     fn bad_section_names_stop_the_walk() {
         let hdr = Elf64_Ehdr::default();
         let bad_format = [shdr(0, 0), shdr(52, SHF_RELA_LIVEPATCH), shdr(1, SHF_RELA_LIVEPATCH)];
-        let tables =
-            ElfTables { hdr: &hdr, sechdrs: &bad_format, secstrings: SECSTRINGS, symndx: 1 };
-        assert_eq!(names(&tables)[0], Err(-libc::EINVAL));
+        assert_eq!(names(&tables(&hdr, &bad_format))[0], Err(-libc::EINVAL));
         let outside = [shdr(0, 0), shdr(4096, SHF_RELA_LIVEPATCH)];
-        let tables = ElfTables { hdr: &hdr, sechdrs: &outside, secstrings: SECSTRINGS, symndx: 1 };
-        assert_eq!(names(&tables), vec![Err(-libc::EINVAL)]);
+        assert_eq!(names(&tables(&hdr, &outside)), vec![Err(-libc::EINVAL)]);
     }
 
     /// Resolves every name to its length times 0x1000, and records what it was asked.

@@ -14,44 +14,40 @@ use goblin::elf::section_header::{SHN_LORESERVE, SHN_XINDEX};
 use crate::alloc::OwnedBlock;
 use crate::error::Error;
 use crate::layout::{Elf64_Ehdr, Elf64_Shdr, Elf64_Sym, KlpModinfo, Module};
+use crate::section_table::{Numbering, SectionTable};
 
 /// The largest section count accepted: section indices are 32-bit in ELF64 (`SHT_SYMTAB_SHNDX`).
 const MAX_SECTIONS: u64 = u32::MAX as u64;
 
-/// The module's section count and section-name table index, decoded like the ELF specification
-/// says: under extended numbering (`e_shnum == 0`, `e_shstrndx == SHN_XINDEX`) they live in
-/// section 0's `sh_size` and `sh_link`. The kernel reads `e_shnum`/`e_shstrndx` only.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Numbering {
-    /// Entries in the section header table.
-    pub count: usize,
-    /// Index of the section-name string table.
-    pub shstrndx: usize,
+/// What `copy_module_elf()` reads (and what it persists): the section table with its names, and
+/// the symbol table's index, below the section count.
+#[derive(Clone, Copy)]
+pub struct ElfTables<'a> {
+    /// The header, the section headers and the section-name table.
+    pub table: SectionTable<'a>,
+    /// Index of the symbol table.
+    pub symndx: u32,
 }
 
-impl Numbering {
-    /// Decodes the numbering from the header and section 0, and proves that the section-name table
-    /// and the symbol table `symndx` are real sections of the table.
-    pub fn decode(hdr: &Elf64_Ehdr, sec0: &Elf64_Shdr, symndx: u32) -> Result<Self, Error> {
-        let count = match hdr.e_shnum {
-            0 => sec0.sh_size,
-            n => u64::from(n),
-        };
-        if count > MAX_SECTIONS {
-            return Err(Error::TooManySections { count });
-        }
-        let shstrndx = match u32::from(hdr.e_shstrndx) {
-            SHN_XINDEX => u64::from(sec0.sh_link),
-            n if n >= SHN_LORESERVE => {
-                return Err(Error::IndexReserved { what: "e_shstrndx", index: n })
-            }
-            n => u64::from(n),
-        };
-        check_index("e_shstrndx", shstrndx, count)?;
-        check_index("index.sym", u64::from(symndx), count)?;
-        // Both fit: they are below `count`, which is at most u32::MAX.
-        Ok(Numbering { count: count as usize, shstrndx: shstrndx as usize })
+/// The section count and section-name table index of tables that `copy_module_elf()` is given
+/// (decoded as the ELF specification says: extended numbering is understood), proven to name real
+/// sections together with the symbol table index `symndx`.
+pub fn copy_numbering(
+    hdr: &Elf64_Ehdr,
+    sec0: &Elf64_Shdr,
+    symndx: u32,
+) -> Result<(usize, usize), Error> {
+    let Numbering { count, shstrndx } = Numbering::decode(hdr, Some(sec0));
+    if count > MAX_SECTIONS {
+        return Err(Error::TooManySections { count });
     }
+    if u32::from(hdr.e_shstrndx) != SHN_XINDEX && u32::from(hdr.e_shstrndx) >= SHN_LORESERVE {
+        return Err(Error::IndexReserved { what: "e_shstrndx", index: u32::from(hdr.e_shstrndx) });
+    }
+    check_index("e_shstrndx", shstrndx, count)?;
+    check_index("index.sym", u64::from(symndx), count)?;
+    // Both fit: they are below `count`, which is at most u32::MAX.
+    Ok((count as usize, shstrndx as usize))
 }
 
 /// A section index must name a section other than the null section 0.
@@ -73,18 +69,6 @@ pub fn secstrings_len(shdr: &Elf64_Shdr) -> Result<usize, Error> {
     }
 }
 
-/// What `copy_module_elf()` reads from `struct load_info`, as proven-in-range borrowed views.
-pub struct ElfTables<'a> {
-    /// The ELF header.
-    pub hdr: &'a Elf64_Ehdr,
-    /// The whole section header table.
-    pub sechdrs: &'a [Elf64_Shdr],
-    /// The section-name table, `sechdrs[e_shstrndx].sh_size` bytes.
-    pub secstrings: &'a [u8],
-    /// Index of the symbol table; below `sechdrs.len()`.
-    pub symndx: u32,
-}
-
 /// The cache line size that [`line_up`] matches.
 const CACHE_LINE: usize = 64;
 
@@ -94,8 +78,8 @@ const LINE_UP_SLACK: usize = CACHE_LINE - 1;
 /// The first address at or after `at` whose offset in a 64-byte cache line is that of `src`
 /// rounded down to `align` (a power of two, to which `at` is aligned), so that the result keeps
 /// `align`. A copy from `src` to there runs on whole lines: x86 `memcpy` (glibc's uses `rep movsb`
-/// from 2 KiB up) is up to a third faster between addresses that line up; 16 KiB, the section
-/// headers of 256 sections, took 96 instead of 141 ns on the benchmark machine.
+/// from 2 KiB up) is markedly faster between addresses that line up (BENCHMARKS.md has the
+/// figures).
 fn line_up(at: *mut u8, src: *const u8, align: usize) -> *mut u8 {
     debug_assert!(align.is_power_of_two() && at as usize % align == 0);
     let shift = ((src as usize & !(align - 1)).wrapping_sub(at as usize)) % CACHE_LINE;
@@ -122,7 +106,8 @@ pub fn persist(
     tables: &ElfTables<'_>,
     symtab: *mut Elf64_Sym,
 ) -> Result<NonNull<KlpModinfo>, Error> {
-    let block = OwnedBlock::new(block_size(tables.sechdrs.len(), tables.secstrings.len())?)?;
+    let (sechdrs_src, secstrings_src) = (tables.table.sechdrs, tables.table.secstrings);
+    let block = OwnedBlock::new(block_size(sechdrs_src.len(), secstrings_src.len())?)?;
     let base = block.as_ptr();
     // SAFETY: `base` is an 8-aligned block of `block_size` bytes: the header at its start, then
     // each table at most LINE_UP_SLACK bytes after the end of what precedes it, so every part is
@@ -131,15 +116,15 @@ pub fn persist(
     // borrowed slices that cannot overlap a block just allocated.
     unsafe {
         let after_info = base.add(size_of::<KlpModinfo>());
-        let sechdrs = line_up(after_info, tables.sechdrs.as_ptr().cast(), align_of::<Elf64_Shdr>())
+        let sechdrs = line_up(after_info, sechdrs_src.as_ptr().cast(), align_of::<Elf64_Shdr>())
             .cast::<Elf64_Shdr>();
-        ptr::copy_nonoverlapping(tables.sechdrs.as_ptr(), sechdrs, tables.sechdrs.len());
+        ptr::copy_nonoverlapping(sechdrs_src.as_ptr(), sechdrs, sechdrs_src.len());
         (*sechdrs.add(tables.symndx as usize)).sh_addr = symtab as u64;
-        let after_sechdrs = sechdrs.add(tables.sechdrs.len()).cast::<u8>();
-        let secstrings = line_up(after_sechdrs, tables.secstrings.as_ptr(), 1);
-        ptr::copy_nonoverlapping(tables.secstrings.as_ptr(), secstrings, tables.secstrings.len());
+        let after_sechdrs = sechdrs.add(sechdrs_src.len()).cast::<u8>();
+        let secstrings = line_up(after_sechdrs, secstrings_src.as_ptr(), 1);
+        ptr::copy_nonoverlapping(secstrings_src.as_ptr(), secstrings, secstrings_src.len());
         base.cast::<KlpModinfo>().write(KlpModinfo {
-            hdr: *tables.hdr,
+            hdr: *tables.table.hdr,
             sechdrs,
             secstrings: secstrings.cast(),
             symndx: tables.symndx,
@@ -182,42 +167,37 @@ mod tests {
     }
 
     #[test]
-    fn plain_numbering() {
-        let n = Numbering::decode(&hdr(12, 11), &sec0(0, 0), 3).unwrap();
-        assert_eq!(n, Numbering { count: 12, shstrndx: 11 });
-    }
-
-    #[test]
-    fn extended_numbering() {
-        let n = Numbering::decode(&hdr(0, SHN_XINDEX as u16), &sec0(70_000, 69_999), 5).unwrap();
-        assert_eq!(n, Numbering { count: 70_000, shstrndx: 69_999 });
+    fn copies_understand_extended_numbering() {
+        assert_eq!(copy_numbering(&hdr(12, 11), &sec0(0, 0), 3), Ok((12, 11)));
+        let xindex = SHN_XINDEX as u16;
+        assert_eq!(copy_numbering(&hdr(0, xindex), &sec0(70_000, 69_999), 5), Ok((70_000, 69_999)));
     }
 
     #[test]
     fn bad_indices() {
         let s0 = sec0(0, 0);
         assert_eq!(
-            Numbering::decode(&hdr(12, 12), &s0, 3),
+            copy_numbering(&hdr(12, 12), &s0, 3),
             Err(Error::IndexOutOfRange { what: "e_shstrndx", index: 12, count: 12 })
         );
         assert_eq!(
-            Numbering::decode(&hdr(12, 0), &s0, 3),
+            copy_numbering(&hdr(12, 0), &s0, 3),
             Err(Error::IndexUndefined { what: "e_shstrndx" })
         );
         assert_eq!(
-            Numbering::decode(&hdr(12, 11), &s0, 0),
+            copy_numbering(&hdr(12, 11), &s0, 0),
             Err(Error::IndexUndefined { what: "index.sym" })
         );
         assert_eq!(
-            Numbering::decode(&hdr(12, 11), &s0, 12),
+            copy_numbering(&hdr(12, 11), &s0, 12),
             Err(Error::IndexOutOfRange { what: "index.sym", index: 12, count: 12 })
         );
         assert_eq!(
-            Numbering::decode(&hdr(0, 0xff05), &sec0(70_000, 2), 1),
+            copy_numbering(&hdr(0, 0xff05), &sec0(70_000, 2), 1),
             Err(Error::IndexReserved { what: "e_shstrndx", index: 0xff05 })
         );
         assert_eq!(
-            Numbering::decode(&hdr(0, SHN_XINDEX as u16), &sec0(1 << 40, 2), 1),
+            copy_numbering(&hdr(0, SHN_XINDEX as u16), &sec0(1 << 40, 2), 1),
             Err(Error::TooManySections { count: 1 << 40 })
         );
     }
@@ -245,7 +225,8 @@ mod tests {
         secs[2].sh_addr = 0x1234;
         secs[2].sh_name = 7;
         let names = *b"\0abc\0";
-        let tables = ElfTables { hdr: &h, sechdrs: &secs, secstrings: &names, symndx: 2 };
+        let table = SectionTable { hdr: &h, sechdrs: &secs, shstrndx: 1, secstrings: &names };
+        let tables = ElfTables { table, symndx: 2 };
         let info = persist(&tables, 0xdead_beef as *mut Elf64_Sym).unwrap();
         // SAFETY: `info` is a live block from `persist`, read before it is released.
         unsafe {

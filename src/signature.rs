@@ -8,7 +8,6 @@
 
 use core::fmt;
 
-use crate::error::Error;
 use crate::layout::KlpelfSignature;
 
 /// The marker that ends a signed module (`MODULE_SIG_STRING`).
@@ -20,6 +19,20 @@ const HEADER_LEN: usize = 12;
 
 /// `id_type` of a PKCS#7 signature (`PKEY_ID_PKCS7`), the only kind the kernel accepts.
 const PKEY_ID_PKCS7: u8 = 2;
+
+/// Why no signature was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureError {
+    /// The image carries no appended signature.
+    Unsigned,
+    /// The trailer is malformed (`-EBADMSG`, as the kernel's `mod_check_sig()`).
+    BadSignature(SignatureFault),
+    /// The signature is not PKCS#7 (`-ENOPKG`, as the kernel's `mod_check_sig()`).
+    UnsupportedSignature {
+        /// The trailer's `id_type`.
+        id_type: u8,
+    },
+}
 
 /// Why a signature trailer is malformed (the kernel's `-EBADMSG` cases).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,19 +91,17 @@ fn before_marker(image: &[u8]) -> Option<&[u8]> {
 /// The kernel's `mod_verify_sig()` up to the cryptography (with `mod_check_sig()`, in its order):
 /// the signature `image` carries, or why it has none or a bad one.
 ///
-/// Errors: [`Error::Unsigned`] without a marker; [`Error::BadSignature`] for a malformed trailer
-/// (`-EBADMSG`); [`Error::UnsupportedSignature`] when the signature is not PKCS#7 (`-ENOPKG`).
-pub fn find(image: &[u8]) -> Result<KlpelfSignature, Error> {
-    let signed = before_marker(image).ok_or(Error::Unsigned)?;
-    let header_at = signed
-        .len()
-        .checked_sub(HEADER_LEN)
-        .filter(|&at| at > 0)
-        .ok_or(Error::BadSignature(SignatureFault::TooShort { before_marker: signed.len() }))?;
-    let header: [u8; HEADER_LEN] = signed
-        .get(header_at..)
-        .and_then(|bytes| bytes.try_into().ok())
-        .ok_or(Error::BadSignature(SignatureFault::TooShort { before_marker: signed.len() }))?;
+/// Errors: [`SignatureError::Unsigned`] without a marker; [`SignatureError::BadSignature`] for a malformed trailer
+/// (`-EBADMSG`); [`SignatureError::UnsupportedSignature`] when the signature is not PKCS#7 (`-ENOPKG`).
+pub fn find(image: &[u8]) -> Result<KlpelfSignature, SignatureError> {
+    let signed = before_marker(image).ok_or(SignatureError::Unsigned)?;
+    let header_at = signed.len().checked_sub(HEADER_LEN).filter(|&at| at > 0).ok_or(
+        SignatureError::BadSignature(SignatureFault::TooShort { before_marker: signed.len() }),
+    )?;
+    let header: [u8; HEADER_LEN] =
+        signed.get(header_at..).and_then(|bytes| bytes.try_into().ok()).ok_or(
+            SignatureError::BadSignature(SignatureFault::TooShort { before_marker: signed.len() }),
+        )?;
     let [algo, hash, id_type, signer_len, key_id_len, pad0, pad1, pad2, s0, s1, s2, s3] = header;
     let sig_len = u32::from_be_bytes([s0, s1, s2, s3]);
     // mod_check_sig: `sig_len >= file_len - sizeof(ms)` leaves no module bytes.
@@ -98,13 +109,16 @@ pub fn find(image: &[u8]) -> Result<KlpelfSignature, Error> {
         .ok()
         .and_then(|len| header_at.checked_sub(len))
         .filter(|&offset| offset > 0)
-        .ok_or(Error::BadSignature(SignatureFault::SigLenTooLarge { sig_len, room: header_at }))?;
+        .ok_or(SignatureError::BadSignature(SignatureFault::SigLenTooLarge {
+            sig_len,
+            room: header_at,
+        }))?;
     if id_type != PKEY_ID_PKCS7 {
-        return Err(Error::UnsupportedSignature { id_type });
+        return Err(SignatureError::UnsupportedSignature { id_type });
     }
     let params = [algo, hash, id_type, signer_len, key_id_len, pad0, pad1, pad2];
     if [algo, hash, signer_len, key_id_len, pad0, pad1, pad2] != [0; 7] {
-        return Err(Error::BadSignature(SignatureFault::NonZeroParams { params }));
+        return Err(SignatureError::BadSignature(SignatureFault::NonZeroParams { params }));
     }
     Ok(KlpelfSignature { sig_offset, sig_len, algo, hash, id_type, signer_len, key_id_len })
 }
@@ -114,11 +128,13 @@ pub fn find(image: &[u8]) -> Result<KlpelfSignature, Error> {
 /// the signature when it is PKCS#7, the bytes before the marker when the signature is of another
 /// kind (the kernel strips only the marker before `mod_check_sig()` refuses it with `-ENOPKG`).
 /// A malformed trailer is an error (`-EBADMSG`), as in the kernel.
-pub fn module_len(image: &[u8]) -> Result<usize, Error> {
+pub fn module_len(image: &[u8]) -> Result<usize, SignatureError> {
     match find(image) {
         Ok(signature) => Ok(signature.sig_offset),
-        Err(Error::Unsigned) => Ok(image.len()),
-        Err(Error::UnsupportedSignature { .. }) => Ok(image.len().saturating_sub(MARKER.len())),
+        Err(SignatureError::Unsigned) => Ok(image.len()),
+        Err(SignatureError::UnsupportedSignature { .. }) => {
+            Ok(image.len().saturating_sub(MARKER.len()))
+        }
         Err(error) => Err(error),
     }
 }
@@ -151,10 +167,10 @@ mod tests {
 
     #[test]
     fn unsigned_images_are_kept_whole() {
-        assert_eq!(find(b"plain module"), Err(Error::Unsigned));
+        assert_eq!(find(b"plain module"), Err(SignatureError::Unsigned));
         assert_eq!(module_len(b"plain module"), Ok(12));
         // Only the marker: the kernel requires `len > markerlen`.
-        assert_eq!(find(MARKER), Err(Error::Unsigned));
+        assert_eq!(find(MARKER), Err(SignatureError::Unsigned));
         assert_eq!(module_len(b""), Ok(0));
     }
 
@@ -164,33 +180,36 @@ mod tests {
         short.extend_from_slice(MARKER);
         assert_eq!(
             find(&short),
-            Err(Error::BadSignature(SignatureFault::TooShort { before_marker: 10 }))
+            Err(SignatureError::BadSignature(SignatureFault::TooShort { before_marker: 10 }))
         );
         // Exactly a header before the marker: nothing is left for the module (`modlen <= 12`).
         let mut header_only = vec![0; 12];
         header_only.extend_from_slice(MARKER);
         assert!(matches!(
             find(&header_only),
-            Err(Error::BadSignature(SignatureFault::TooShort { .. }))
+            Err(SignatureError::BadSignature(SignatureFault::TooShort { .. }))
         ));
         // The signature would swallow the whole module.
         let whole = signed(b"", &[1; 20], PKCS7);
         assert_eq!(
             find(&whole),
-            Err(Error::BadSignature(SignatureFault::SigLenTooLarge { sig_len: 20, room: 20 }))
+            Err(SignatureError::BadSignature(SignatureFault::SigLenTooLarge {
+                sig_len: 20,
+                room: 20
+            }))
         );
         let mut huge = signed(b"abc", &[1; 4], PKCS7);
         let at = huge.len() - MARKER.len() - 4;
         huge[at..at + 4].copy_from_slice(&u32::MAX.to_be_bytes());
         assert!(matches!(
             find(&huge),
-            Err(Error::BadSignature(SignatureFault::SigLenTooLarge { .. }))
+            Err(SignatureError::BadSignature(SignatureFault::SigLenTooLarge { .. }))
         ));
         let mut params = PKCS7;
         params[3] = 5; // signer_len
         assert!(matches!(
             find(&signed(b"abc", &[1; 4], params)),
-            Err(Error::BadSignature(SignatureFault::NonZeroParams { .. }))
+            Err(SignatureError::BadSignature(SignatureFault::NonZeroParams { .. }))
         ));
         params = PKCS7;
         params[7] = 1; // pad[2]
@@ -200,10 +219,10 @@ mod tests {
     #[test]
     fn other_signature_kinds_are_unsupported_and_only_the_marker_is_stripped() {
         let image = signed(b"abc", &[1; 4], [0, 0, 1, 0, 0, 0, 0, 0]);
-        assert_eq!(find(&image), Err(Error::UnsupportedSignature { id_type: 1 }));
+        assert_eq!(find(&image), Err(SignatureError::UnsupportedSignature { id_type: 1 }));
         assert_eq!(module_len(&image), Ok(image.len() - MARKER.len()));
         // The length check comes first, as in mod_check_sig.
         let bad = signed(b"", &[1; 4], [0, 0, 1, 0, 0, 0, 0, 0]);
-        assert!(matches!(find(&bad), Err(Error::BadSignature(_))));
+        assert!(matches!(find(&bad), Err(SignatureError::BadSignature(_))));
     }
 }

@@ -1,0 +1,86 @@
+//! `struct load_info` from a checked image, and back: what `klpelf_setup_load_info()` fills in
+//! (the kernel's `elf_validity_cache_copy()` results, as pointers into the caller's image) and how
+//! the later calls re-open the image a `load_info` describes.
+
+use core::ffi::{c_char, c_ulong};
+use core::ptr;
+use core::slice;
+
+use crate::checks::{self, Checked};
+use crate::error::Error;
+use crate::layout::LoadInfo;
+use crate::modinfo;
+use crate::section_table::Image;
+use crate::signature;
+use crate::view::require_aligned;
+
+/// Strips an appended signature from `image` as the kernel does, runs the kernel's ELF checks on
+/// the rest, and describes it as a `struct load_info` pointing into `image`. `allow_xnum` accepts
+/// extended section numbering.
+pub fn setup(image: &[u8], allow_xnum: bool) -> Result<LoadInfo, Error> {
+    require_aligned(image)?;
+    let elf_len = signature::module_len(image)?;
+    let elf = image.get(..elf_len).unwrap_or_default();
+    let checked = checks::check(elf, allow_xnum)?;
+    Ok(load_info(image.as_ptr().cast_mut(), &checked))
+}
+
+/// A `struct load_info` pointing into the image at `base`, from what the checks proved. Every
+/// field not listed in `klpelf_setup_load_info()`'s documentation is 0, false or NULL.
+fn load_info(base: *mut u8, checked: &Checked) -> LoadInfo {
+    // wrapping_add: every offset is inside the image (the checks proved it), so these are plain
+    // in-bounds pointers; no unsafe arithmetic is needed to make them.
+    let at = |offset: usize| base.wrapping_add(offset);
+    LoadInfo {
+        name: checked.name.map_or(ptr::null(), |offset| at(offset).cast_const().cast()),
+        r#mod: ptr::null_mut(),
+        hdr: base.cast(),
+        len: checked.len as c_ulong,
+        sechdrs: at(checked.sechdrs).cast(),
+        secstrings: at(checked.secstrings).cast(),
+        strtab: at(checked.strtab).cast(),
+        symoffs: 0,
+        stroffs: 0,
+        init_typeoffs: 0,
+        core_typeoffs: 0,
+        sig_ok: false,
+        mod_kallsyms_init_off: 0,
+        index: checked.index,
+    }
+}
+
+/// The image `info` describes: `info->len` bytes at `info->hdr`, re-opened with its section table.
+///
+/// # Safety
+/// `info->hdr` must be NULL or the image `klpelf_setup_load_info()` checked, still valid for reads
+/// of `info->len` bytes and not written while the result is used.
+pub unsafe fn image_of(info: &LoadInfo) -> Result<Image<'_>, Error> {
+    let too_large = Error::BadLoadInfo { what: "info->len does not fit in memory" };
+    let len = usize::try_from(info.len).map_err(|_| too_large)?;
+    if info.hdr.is_null() {
+        return Err(Error::NullArgument("info->hdr"));
+    }
+    if len > isize::MAX as usize {
+        return Err(too_large);
+    }
+    // SAFETY: non-NULL, at most isize::MAX bytes, valid for reads by the caller's contract.
+    let bytes = unsafe { slice::from_raw_parts(info.hdr.cast::<u8>(), len) };
+    Image::reopen(bytes)
+}
+
+/// The value of `.modinfo`'s first `tag=` entry, NUL-terminated inside the image, or NULL.
+///
+/// # Safety
+/// As for [`image_of`].
+pub unsafe fn get_modinfo(info: &LoadInfo, tag: &[u8]) -> Result<*const c_char, Error> {
+    if info.index.info == 0 {
+        return Ok(ptr::null());
+    }
+    // SAFETY: the caller's contract.
+    let image = unsafe { image_of(info) }?;
+    let (offset, section) =
+        image.section(info.index.info, "index.info is not a section inside the image")?;
+    Ok(modinfo::find(section, tag).map_or(ptr::null(), |found| {
+        image.bytes.as_ptr().wrapping_add(offset + found.start).cast()
+    }))
+}
