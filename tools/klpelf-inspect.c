@@ -238,16 +238,25 @@ static void print_json(const struct report *r, const struct resolution *res)
 static void print_rejection(const char *file, const char *step, int err, int json)
 {
 	const char *why = klpelf_last_error();
+	const char *check = klpelf_check_name(klpelf_last_error_check());
 
 	if (!why)
 		why = "";
 	if (json) {
 		printf("{\"file\":");
 		json_string(file);
-		printf(",\"accepted\":false,\"step\":\"%s\",\"error\":%d,\"error_name\":\"%s\",\"message\":",
+		printf(",\"accepted\":false,\"step\":\"%s\",\"error\":%d,\"error_name\":\"%s\",\"check\":",
 		       step, err, errno_name(err));
+		if (klpelf_last_error_check() == KLPELF_CHECK_NONE)
+			printf("null");
+		else
+			json_string(check);
+		printf(",\"message\":");
 		json_string(why);
 		printf("}\n");
+	} else if (klpelf_last_error_check() != KLPELF_CHECK_NONE) {
+		printf("%s: rejected by %s: %s (%d) [%s]: %s\n", file, step, errno_name(err), err, check,
+		       why);
 	} else {
 		printf("%s: rejected by %s: %s (%d): %s\n", file, step, errno_name(err), err, why);
 	}
