@@ -238,12 +238,9 @@ mod tests {
     #[test]
     fn every_check_is_documented_in_order() {
         let doc = include_str!("../docs/checks.md");
-        let rows: Vec<&str> = doc
-            .lines()
-            .filter_map(|line| line.strip_prefix("| `")?.split('`').next())
-            .collect();
-        let documented: Vec<&str> =
-            ALL_CHECKS.iter().skip(1).map(|check| check.code()).collect();
+        let rows: Vec<&str> =
+            doc.lines().filter_map(|line| line.strip_prefix("| `")?.split('`').next()).collect();
+        let documented: Vec<&str> = ALL_CHECKS.iter().skip(1).map(|check| check.code()).collect();
         assert_eq!(rows, documented, "docs/checks.md lists every check once, in order");
         for check in ALL_CHECKS.iter().skip(1).filter(|check| check.is_kernels()) {
             let row = doc.lines().find(|l| l.starts_with(&format!("| `{}` ", check.code())));

@@ -127,10 +127,41 @@ fn type_name(sh_type: u32) -> &'static str {
     goblin::elf::section_header::sht_to_str(sh_type)
 }
 
+/// Extended section numbering, which the kernel rejects, and the flag that accepts it.
+const XNUM_HINT: &str =
+    "extended section numbering, which the kernel rejects; pass KLPELF_SETUP_ALLOW_XNUM to accept it";
+
 impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const XNUM_HINT: &str = "extended section numbering, which the kernel rejects; pass \
-                                 KLPELF_SETUP_ALLOW_XNUM to accept it";
+        match self {
+            Fault::TooShort { .. }
+            | Fault::BadMagic { .. }
+            | Fault::NotRelocatable { .. }
+            | Fault::WrongClass { .. }
+            | Fault::WrongByteOrder { .. }
+            | Fault::WrongMachine { .. }
+            | Fault::ShentSize { .. }
+            | Fault::ShoffPastEnd { .. }
+            | Fault::TableTooLarge { .. }
+            | Fault::TooManySections { .. }
+            | Fault::Section0OutsideFile { .. }
+            | Fault::Misaligned { .. }
+            | Fault::Section0NotNull { .. }
+            | Fault::ExtendedNumbering { .. }
+            | Fault::PastEnd { .. } => self.fmt_file(f),
+            Fault::SymbolName { .. }
+            | Fault::SymbolSection { .. }
+            | Fault::SymbolReserved { .. }
+            | Fault::SymbolXindex { .. }
+            | Fault::RelocationSymbol { .. } => self.fmt_symbols(f),
+            _ => self.fmt_sections(f),
+        }
+    }
+}
+
+impl Fault {
+    /// What is wrong with the header or the section header table.
+    fn fmt_file(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             Fault::TooShort { len } => {
                 write!(f, "the file has {len} bytes, fewer than an ELF header (64)")
@@ -188,6 +219,13 @@ impl fmt::Display for Fault {
                  {len})",
                 type_name(sh_type)
             ),
+            _ => Ok(()),
+        }
+    }
+
+    /// What is wrong with a section the checks look up.
+    fn fmt_sections(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
             Fault::ShstrndxUndef => f.write_str("e_shstrndx is 0 (SHN_UNDEF)"),
             Fault::ShstrndxOutOfRange { index, count, xindex } => {
                 write!(
@@ -257,6 +295,13 @@ impl fmt::Display for Fault {
                 f,
                 "holds {crcs} CRCs but __version_ext_names holds only {names} NUL-terminated names"
             ),
+            _ => Ok(()),
+        }
+    }
+
+    /// What is wrong with a symbol or a relocation.
+    fn fmt_symbols(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
             Fault::SymbolName { symbol, st_name, size } => write!(
                 f,
                 "symbol {symbol} has st_name {st_name}, not below the string table's size {size}"
@@ -283,6 +328,7 @@ impl fmt::Display for Fault {
                 "relocation {relocation} refers to symbol {symbol}, but the symbol table has \
                  {count} symbols"
             ),
+            _ => Ok(()),
         }
     }
 }
