@@ -2,17 +2,24 @@
 //! from `kernel/module/livepatch.c`) as a library with a C ABI.
 //!
 //! One concern per file:
-//! - [`layout`]: the `#[repr(C)]` structs the C header declares, with the kernel's layouts;
-//! - [`persist`]: the copy and free logic, safe Rust over borrowed views;
+//! - [`layout`]: the `#[repr(C)]` structs the C header declares, with the kernel's layouts, and the
+//!   kernel's name limits;
+//! - [`view`]: typed, bounds-checked views over borrowed bytes and the one string-table reader;
+//! - [`section_table`]: the one view of a section header table, where extended section numbering
+//!   is decoded;
+//! - [`checks`]: the kernel's ELF checks on a module image, in its order; [`check_id`] names them
+//!   for C and [`rejection`] says why an image failed one;
 //! - [`signature`]: the appended module signature, found and stripped as the kernel does;
-//! - [`checks`]: the kernel's ELF checks on a module image, in its order, as typed views;
+//! - [`load_info`]: `struct load_info` from a checked image, and the image back from it;
 //! - [`modinfo`]: the `.modinfo` reader;
-//! - [`kallsyms`]: the symbol-table copy a livepatch module keeps (`core_kallsyms`);
+//! - [`prepare`]: what the loader does before `copy_module_elf()` (name, `core_kallsyms`,
+//!   `rewrite_section_headers()`), with [`kallsyms`], the kept symbol table;
+//! - [`persist`]: the copy and free logic, safe Rust over borrowed views;
 //! - [`klp_names`]: the `.klp.rela.*` and `.klp.sym.*` name formats, parsed as the kernel does;
 //! - [`symbol_map`]: a kernel's `System.map` / `/proc/kallsyms`, with the kernel's `sympos` rules;
 //! - [`livepatch`]: the walk over `.klp.rela.*` sections and the resolution of `.klp.sym.*` symbols;
 //! - [`alloc`]: the replaceable allocator every handed-out block comes from;
-//! - [`error`]: error kinds, errno values and the last-error message (per thread with `std`);
+//! - [`error`]: error kinds, errno values and the last error (per thread with `std`);
 //! - [`ffi`]: the `extern "C"` boundary, the only place raw pointers become references;
 //! - [`freestanding`]: what the crate needs in place of the C library, and, without the `std`
 //!   feature, the panic handler and unwinder stubs of the freestanding build.
