@@ -1,9 +1,9 @@
-//! The C boundary: every exported function, grouped as the header presents them ([`persist`]:
-//! the kernel's two functions; [`ingest`]: module images to `load_info` and `struct module`;
-//! [`livepatch`]: the livepatch names and relocation walk; [`symbol_map`]: a kernel's symbol map;
-//! [`runtime`]: allocator, errors, version). Each export checks its pointers, turns them into
+//! The C boundary: every exported function, grouped as the header presents them (`persist`:
+//! the kernel's two functions; `ingest`: module images to `load_info` and `struct module`;
+//! `livepatch`: the livepatch names and relocation walk; `symbol_map`: a kernel's symbol map;
+//! `runtime`: allocator, errors, version). Each export checks its pointers, turns them into
 //! borrowed views, makes one call into the safe core and maps the result. Every export runs inside
-//! [`boundary`], the one place where panics are caught, so no unwinding ever reaches C.
+//! `boundary`, the one place where panics are caught, so no unwinding ever reaches C.
 
 mod ingest;
 mod livepatch;
