@@ -329,7 +329,7 @@ def linearity_section(title, est, variants, params, counts, lines, note, against
 def ingest_section(est, lines, objects):
     lines.append("## ingest: from image bytes to a filled `load_info`\n")
     lines.append(
-        "`klpelf` is `klpelf_setup_load_info` (the kernel's ELF checks rows 1–17 and 19–26, the "
+        "`klpelf` is `klpelf_setup_load_info` (the kernel's ELF checks, the "
         "bounds checks the kernel lacks, and every `load_info` index). `libelf` is elfutils "
         "libelf doing the same finding: `elf_memory`, `elf_getshdrnum`, `elf_getshdrstrndx`, one "
         "pass over the sections for the symbol table, `.modinfo`, `.gnu.linkonce.this_module` "

@@ -88,7 +88,7 @@ elseif(MODE STREQUAL "pkg_config")
   separate_arguments(flags UNIX_COMMAND "${flags}")
   cc_and_run(pkg-config ${flags})
 elseif(MODE STREQUAL "plain_cc")
-  # The README's plain compiler line.
+  # The plain compiler line of docs/api.md.
   list(TRANSFORM KLPELF_NATIVE_LIBS PREPEND "-l" OUTPUT_VARIABLE native)
   cc_and_run(plain-cc "-I${prefix}/${INCLUDEDIR}" "${prefix}/${LIBDIR}/libklpelf.a" ${native})
 else()

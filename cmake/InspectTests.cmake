@@ -1,15 +1,19 @@
-# ctest tests of klpelf-inspect and of the test tool klp_convert (see InspectTest.cmake).
+# ctest tests of klpelf-inspect and of the test tool klp_convert, inspect_<mode>: each runs the
+# driver tests/inspect/inspect_test.py with --mode <mode> (its docstring says what each checks).
+# Tests that need kernel headers, a readable /proc/kallsyms or a real System.map print "skipped:"
+# without them, which ctest reports as skipped.
+find_package(Python3 COMPONENTS Interpreter REQUIRED)
 set(klpelf_kbuild_work ${CMAKE_CURRENT_BINARY_DIR}/inspect-tests/kbuild)
 foreach(mode IN ITEMS sample corrupt resolve kallsyms kbuild kbuild_resolve klp_convert)
   add_test(NAME inspect_${mode}
-    COMMAND ${CMAKE_COMMAND} -DMODE=${mode} -DINSPECT=$<TARGET_FILE:klpelf-inspect>
-            -DSAMPLE=${CMAKE_CURRENT_BINARY_DIR}/tools/sample_livepatch.o
-            -DSAMPLE_RAW=${CMAKE_CURRENT_BINARY_DIR}/tools/sample_livepatch.raw.o
-            -DKLP_CONVERT=$<TARGET_FILE:klpelf_klp_convert>
-            -DKBUILD_SOURCES=${CMAKE_CURRENT_SOURCE_DIR}/tests/kbuild
-            -DKBUILD_WORK=${klpelf_kbuild_work}
-            -DWORK=${CMAKE_CURRENT_BINARY_DIR}/inspect-tests/${mode}
-            -P ${CMAKE_CURRENT_SOURCE_DIR}/cmake/InspectTest.cmake)
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/tests/inspect/inspect_test.py
+            --mode ${mode} --inspect $<TARGET_FILE:klpelf-inspect>
+            --sample ${CMAKE_CURRENT_BINARY_DIR}/tools/sample_livepatch.o
+            --sample-raw ${CMAKE_CURRENT_BINARY_DIR}/tools/sample_livepatch.raw.o
+            --klp-convert $<TARGET_FILE:klpelf_klp_convert>
+            --kbuild-sources ${CMAKE_CURRENT_SOURCE_DIR}/tests/kbuild
+            --kbuild-work ${klpelf_kbuild_work}
+            --work ${CMAKE_CURRENT_BINARY_DIR}/inspect-tests/${mode})
 endforeach()
 set_tests_properties(inspect_kallsyms inspect_kbuild inspect_kbuild_resolve PROPERTIES
   SKIP_REGULAR_EXPRESSION "skipped:")
