@@ -5,184 +5,28 @@
 
 mod support;
 
-use std::ffi::{c_char, c_int, c_void, CStr, CString};
-use std::mem::{offset_of, size_of, MaybeUninit};
+use std::ffi::{c_char, c_int, CString};
+use std::mem::MaybeUninit;
 use std::ptr;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 
-use klpelf::alloc::KlpelfAllocator;
 use klpelf::ffi::{
     copy_module_elf, klpelf_get_modinfo, klpelf_module_signature, klpelf_prepare_module,
-    klpelf_release_module, klpelf_set_allocator, klpelf_setup_load_info, KLPELF_SETUP_ALLOW_XNUM,
+    klpelf_release_module, klpelf_setup_load_info, KLPELF_SETUP_ALLOW_XNUM,
 };
-use klpelf::layout::{Elf64_Ehdr, Elf64_Shdr, Elf64_Sym, KlpelfSignature, LoadInfo, Module};
-use support::{last_error, livepatch, long_name, plain, xnum, Elf, Fixture, Image};
-
-const ENOEXEC: c_int = -libc::ENOEXEC;
-const EINVAL: c_int = -libc::EINVAL;
-
-const E_TYPE: usize = offset_of!(Elf64_Ehdr, e_type);
-const E_MACHINE: usize = offset_of!(Elf64_Ehdr, e_machine);
-const E_SHOFF: usize = offset_of!(Elf64_Ehdr, e_shoff);
-const E_SHENTSIZE: usize = offset_of!(Elf64_Ehdr, e_shentsize);
-const E_SHNUM: usize = offset_of!(Elf64_Ehdr, e_shnum);
-const E_SHSTRNDX: usize = offset_of!(Elf64_Ehdr, e_shstrndx);
-const SH_NAME: usize = offset_of!(Elf64_Shdr, sh_name);
-const SH_TYPE: usize = offset_of!(Elf64_Shdr, sh_type);
-const SH_FLAGS: usize = offset_of!(Elf64_Shdr, sh_flags);
-const SH_ADDR: usize = offset_of!(Elf64_Shdr, sh_addr);
-const SH_OFFSET: usize = offset_of!(Elf64_Shdr, sh_offset);
-const SH_SIZE: usize = offset_of!(Elf64_Shdr, sh_size);
-const SH_LINK: usize = offset_of!(Elf64_Shdr, sh_link);
-const ST_NAME: usize = offset_of!(Elf64_Sym, st_name);
-const ST_SHNDX: usize = offset_of!(Elf64_Sym, st_shndx);
-
-const SHT_PROGBITS: u64 = 1;
-const SHT_SYMTAB: u64 = 2;
-const SHT_NOBITS: u64 = 8;
-const SHF_ALLOC: u64 = 2;
-
-/// Tests that allocate run one at a time: one of them sets a counting allocator for a while.
-static ALLOCATIONS: Mutex<()> = Mutex::new(());
-
-/// Live blocks of [`CountingAllocator`].
-static COUNTED_LIVE: AtomicUsize = AtomicUsize::new(0);
-
-/// A caller's allocator over malloc that counts its live blocks; set while this value lives.
-struct CountingAllocator;
-
-unsafe extern "C" fn counted_alloc(size: usize, _ctx: *mut c_void) -> *mut c_void {
-    COUNTED_LIVE.fetch_add(1, Ordering::Relaxed);
-    // SAFETY: malloc may be called with any size.
-    unsafe { libc::malloc(size) }
-}
-
-unsafe extern "C" fn counted_free(block: *mut c_void, _size: usize, _ctx: *mut c_void) {
-    COUNTED_LIVE.fetch_sub(1, Ordering::Relaxed);
-    // SAFETY: klpelf frees only what counted_alloc returned.
-    unsafe { libc::free(block) }
-}
-
-impl CountingAllocator {
-    fn set() -> Self {
-        let allocator = KlpelfAllocator {
-            alloc: Some(counted_alloc),
-            free: Some(counted_free),
-            ctx: ptr::null_mut(),
-        };
-        // SAFETY: the struct is valid for the call and its functions behave as documented.
-        assert_eq!(unsafe { klpelf_set_allocator(&allocator) }, 0, "{:?}", last_error());
-        CountingAllocator
-    }
-
-    /// Its live blocks, which klpelf's own count of a caller's blocks must agree with.
-    fn live(&self) -> usize {
-        let live = COUNTED_LIVE.load(Ordering::Relaxed);
-        assert_eq!(klpelf::alloc::live_blocks(), live);
-        live
-    }
-}
-
-impl Drop for CountingAllocator {
-    fn drop(&mut self) {
-        // SAFETY: NULL restores the default.
-        let rc = unsafe { klpelf_set_allocator(ptr::null()) };
-        assert!(rc == 0 || std::thread::panicking(), "{:?}", last_error());
-    }
-}
-
-// ------------------------------------------------------------------------------------------------
-// Calling klpelf_setup_load_info
-// ------------------------------------------------------------------------------------------------
-
-/// Room for a `struct load_info`, filled with a pattern so that a failed call can be shown to have
-/// left every byte alone.
-struct InfoSlot([u64; 17]);
-
-const PATTERN: u64 = 0xa5a5_a5a5_a5a5_a5a5;
-const _: () = assert!(size_of::<LoadInfo>() == size_of::<InfoSlot>());
-
-impl InfoSlot {
-    fn ptr(&mut self) -> *mut LoadInfo {
-        self.0.as_mut_ptr().cast()
-    }
-}
-
-/// Runs setup on `image`; Ok with the filled `load_info`, or Err with the code and message after
-/// asserting that the caller's `load_info` is byte-for-byte untouched.
-fn setup(image: &mut Image, flags: u32) -> Result<LoadInfo, (c_int, String)> {
-    let mut slot = InfoSlot([PATTERN; 17]);
-    // SAFETY: the slot is writable storage for a load_info; the image is `len` readable bytes.
-    let rc = unsafe { klpelf_setup_load_info(slot.ptr(), image.ptr(), image.len(), flags) };
-    if rc == 0 {
-        assert_eq!(last_error(), None);
-        // SAFETY: a successful setup wrote a whole load_info into the slot.
-        Ok(unsafe { ptr::read(slot.ptr()) })
-    } else {
-        assert_eq!(slot.0, [PATTERN; 17], "a failed setup changed *info");
-        Err((rc, last_error().expect("a failed setup sets a message")))
-    }
-}
-
-fn setup_ok(image: &mut Image, flags: u32) -> LoadInfo {
-    setup(image, flags).unwrap_or_else(|(rc, message)| panic!("setup failed ({rc}): {message}"))
-}
-
-/// Asserts that setup rejects `bytes` with `errno`, naming `check` first and mentioning each of
-/// `mentions`.
-fn rejected_as(bytes: &[u8], flags: u32, errno: c_int, check: &str, mentions: &[&str]) -> String {
-    let Err((rc, message)) = setup(&mut Image::new(bytes), flags) else {
-        panic!("setup must fail");
-    };
-    assert_eq!(rc, errno, "{message}");
-    assert!(message.starts_with(&format!("{check}: ")), "expected {check:?} in {message:?}");
-    for mention in mentions {
-        assert!(message.contains(mention), "{message:?} does not mention {mention:?}");
-    }
-    message
-}
-
-/// Asserts `-ENOEXEC` from `check` for `elf`.
-fn rejected(elf: &Elf, check: &str, mentions: &[&str]) -> String {
-    rejected_as(&elf.0, 0, ENOEXEC, check, mentions)
-}
-
-/// The bytes behind a pointer into `image`.
-fn offset_in(image: &mut Image, p: *const u8) -> usize {
-    (p as usize).checked_sub(image.base() as usize).expect("a pointer into the image")
-}
-
-fn c_str(p: *const c_char) -> Option<String> {
-    // SAFETY: klpelf hands out NULL or NUL-terminated strings inside the live image.
-    (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_str().unwrap().to_owned())
-}
-
-/// Asserts every index and pointer of `info` against what readelf says about `fixture`.
-fn assert_matches_readelf(info: &LoadInfo, image: &mut Image, fixture: &Fixture) {
-    let base = image.base();
-    assert_eq!(info.hdr.cast::<u8>(), base);
-    assert_eq!(info.len as usize, fixture.bytes.len());
-    assert_eq!(offset_in(image, info.sechdrs.cast()), fixture.shoff as usize);
-    let shstrtab = &fixture.sections[fixture.shstrndx as usize];
-    assert_eq!(offset_in(image, info.secstrings.cast()), shstrtab.offset as usize);
-    let symtab = fixture.symtab();
-    assert_eq!(info.index.sym, symtab.index);
-    assert_eq!(info.index.str, symtab.link);
-    let strtab = &fixture.sections[symtab.link as usize];
-    assert_eq!(offset_in(image, info.strtab.cast()), strtab.offset as usize);
-    assert_eq!(info.index.r#mod, fixture.index(".gnu.linkonce.this_module"));
-    assert_eq!(info.index.info, fixture.index(".modinfo"));
-    let optional =
-        |name: &str| fixture.sections.iter().find(|s| s.name == name).map_or(0, |s| s.index);
-    assert_eq!(info.index.vers, optional("__versions"));
-    assert_eq!(info.index.pcpu, optional(".data..percpu"));
-    assert_eq!(info.index.vers_ext_crc, optional("__version_ext_crcs"));
-    assert_eq!(info.index.vers_ext_name, optional("__version_ext_names"));
-    assert!(info.r#mod.is_null(), "setup leaves info->mod NULL");
-    assert!(!info.sig_ok);
-    assert_eq!((info.symoffs, info.stroffs, info.init_typeoffs, info.core_typeoffs), (0, 0, 0, 0));
-}
+use klpelf::layout::{Elf64_Shdr, Elf64_Sym, KlpelfSignature, LoadInfo};
+use support::alloc::{serial, CountingAllocator};
+use support::api::{
+    c_str, last_error, module_name, rejected, rejected_as, setup, setup_ok, zeroed_module,
+    InfoSlot, EINVAL, ENOEXEC,
+};
+use support::elf::{
+    Elf, E_MACHINE, E_SHENTSIZE, E_SHNUM, E_SHOFF, E_SHSTRNDX, E_TYPE, SHF_ALLOC, SHT_NOBITS,
+    SHT_PROGBITS, SHT_SYMTAB, SH_ADDR, SH_FLAGS, SH_INFO, SH_LINK, SH_NAME, SH_OFFSET, SH_SIZE,
+    SH_TYPE, ST_NAME, ST_SHNDX,
+};
+use support::fuzz_targets::MARKER;
+use support::image::Image;
+use support::objects::{assert_matches_readelf, livepatch, long_name, plain, xnum, Fixture};
 
 // ------------------------------------------------------------------------------------------------
 // Accepted images
@@ -191,9 +35,9 @@ fn assert_matches_readelf(info: &LoadInfo, image: &mut Image, fixture: &Fixture)
 #[test]
 fn accepts_a_livepatch_module_and_finds_what_readelf_finds() {
     let fixture = livepatch();
-    let mut image = Image::new(&fixture.bytes);
-    let info = setup_ok(&mut image, 0);
-    assert_matches_readelf(&info, &mut image, fixture);
+    let image = Image::new(&fixture.bytes);
+    let info = setup_ok(&image, 0);
+    assert_matches_readelf(&info, &image, fixture);
     assert_eq!(c_str(info.name).as_deref(), Some("klptest"));
     // Every optional index is present in this fixture.
     assert!(info.index.vers != 0 && info.index.pcpu != 0);
@@ -203,9 +47,9 @@ fn accepts_a_livepatch_module_and_finds_what_readelf_finds() {
 #[test]
 fn accepts_a_plain_module_without_optional_sections() {
     let fixture = plain();
-    let mut image = Image::new(&fixture.bytes);
-    let info = setup_ok(&mut image, 0);
-    assert_matches_readelf(&info, &mut image, fixture);
+    let image = Image::new(&fixture.bytes);
+    let info = setup_ok(&image, 0);
+    assert_matches_readelf(&info, &image, fixture);
     assert_eq!(c_str(info.name).as_deref(), Some("plainmod"));
     assert_eq!((info.index.pcpu, info.index.vers_ext_crc, info.index.vers_ext_name), (0, 0, 0));
 }
@@ -219,7 +63,7 @@ fn row_18_is_not_checked() {
     let mut elf = fixture.elf();
     assert_eq!(elf.shdr(index, SH_SIZE, 8), 1024);
     elf.set_shdr(index, SH_SIZE, 8, 1000);
-    setup_ok(&mut Image::new(&elf.0), 0);
+    setup_ok(&Image::new(&elf.0), 0);
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -281,7 +125,7 @@ fn row_07_section_header_table_outside_the_file() {
 #[test]
 fn row_08_section_0_not_null() {
     let mut elf = livepatch().elf();
-    elf.set_shdr(0, SH_TYPE, 4, SHT_PROGBITS);
+    elf.set_shdr(0, SH_TYPE, 4, SHT_PROGBITS.into());
     rejected(&elf, "row 8", &["section 0", "SHT_PROGBITS"]);
     let mut elf = livepatch().elf();
     elf.set_shdr(0, SH_ADDR, 8, 0x1000);
@@ -381,7 +225,7 @@ fn row_16_this_module_without_contents() {
     let fixture = livepatch();
     let index = fixture.index(".gnu.linkonce.this_module");
     let mut elf = fixture.elf();
-    elf.set_shdr(index, SH_TYPE, 4, SHT_NOBITS);
+    elf.set_shdr(index, SH_TYPE, 4, SHT_NOBITS.into());
     rejected(
         &elf,
         "row 16",
@@ -404,10 +248,10 @@ fn row_19_not_exactly_one_symbol_table() {
     let fixture = livepatch();
     let symtab = fixture.symtab().index;
     let mut none = fixture.elf();
-    none.set_shdr(symtab, SH_TYPE, 4, SHT_PROGBITS);
+    none.set_shdr(symtab, SH_TYPE, 4, SHT_PROGBITS.into());
     rejected(&none, "row 19", &["module has no symbols (stripped?)"]);
     let mut two = fixture.elf();
-    two.set_shdr(fixture.index(".comment"), SH_TYPE, 4, SHT_SYMTAB);
+    two.set_shdr(fixture.index(".comment"), SH_TYPE, 4, SHT_SYMTAB.into());
     rejected(&two, "row 19", &["2 SHT_SYMTAB sections"]);
 }
 
@@ -494,7 +338,7 @@ fn gap_1_section_name_table_without_contents_outside_the_file() {
     let fixture = livepatch();
     let mut elf = fixture.elf();
     let len = elf.len() as u64;
-    elf.set_shdr(fixture.shstrndx, SH_TYPE, 4, SHT_NOBITS);
+    elf.set_shdr(fixture.shstrndx, SH_TYPE, 4, SHT_NOBITS.into());
     elf.set_shdr(fixture.shstrndx, SH_OFFSET, 8, len);
     rejected(&elf, "gap 1", &["section-name table", "SHT_NOBITS", "extends past the end"]);
 }
@@ -526,7 +370,7 @@ fn gap_4_symbol_string_table_without_contents_outside_the_file() {
     let strtab = fixture.symtab().link;
     let mut elf = fixture.elf();
     let len = elf.len() as u64;
-    elf.set_shdr(strtab, SH_TYPE, 4, SHT_NOBITS);
+    elf.set_shdr(strtab, SH_TYPE, 4, SHT_NOBITS.into());
     elf.set_shdr(strtab, SH_OFFSET, 8, len + 100);
     rejected(&elf, "gap 4", &[&format!("symbol string table section {strtab}"), "SHT_NOBITS"]);
 }
@@ -568,7 +412,7 @@ fn gap_6_indexed_section_without_contents_outside_the_file() {
         let index = fixture.index(name);
         let mut elf = fixture.elf();
         let len = elf.len() as u64;
-        elf.set_shdr(index, SH_TYPE, 4, SHT_NOBITS);
+        elf.set_shdr(index, SH_TYPE, 4, SHT_NOBITS.into());
         elf.set_shdr(index, SH_OFFSET, 8, len);
         rejected(&elf, "gap 6", &[&format!("section {index} ({name})"), "SHT_NOBITS"]);
     }
@@ -620,21 +464,23 @@ fn alignment_of_the_symbol_table() {
 
 #[test]
 fn a_misaligned_image_is_einval() {
-    let mut image = Image::at(&livepatch().bytes, 1);
-    let mut slot = InfoSlot([PATTERN; 17]);
+    let image = Image::at(&livepatch().bytes, 1);
+    let mut slot = InfoSlot::new(0xa5);
+    let before = slot.bytes();
     // SAFETY: the image's bytes start one past its base and run to its length.
     let rc = unsafe {
         klpelf_setup_load_info(slot.ptr(), image.base().add(1).cast(), image.len() - 1, 0)
     };
     assert_eq!(rc, EINVAL);
     assert!(last_error().unwrap().contains("not a multiple of 8"));
-    assert_eq!(slot.0, [PATTERN; 17]);
+    assert_eq!(slot.bytes(), before, "a failed setup changed *info");
 }
 
 #[test]
 fn null_arguments_and_unknown_flags_are_einval() {
-    let mut image = Image::new(&livepatch().bytes);
-    let mut slot = InfoSlot([PATTERN; 17]);
+    let image = Image::new(&livepatch().bytes);
+    let mut slot = InfoSlot::new(0xa5);
+    let before = slot.bytes();
     // SAFETY: NULL is allowed and rejected; the other pointers are valid.
     unsafe {
         assert_eq!(klpelf_setup_load_info(ptr::null_mut(), image.ptr(), image.len(), 0), EINVAL);
@@ -642,14 +488,12 @@ fn null_arguments_and_unknown_flags_are_einval() {
         assert_eq!(klpelf_setup_load_info(slot.ptr(), image.ptr(), image.len(), 2), EINVAL);
         assert!(last_error().unwrap().contains("unknown flags 0x2"));
     }
-    assert_eq!(slot.0, [PATTERN; 17]);
+    assert_eq!(slot.bytes(), before, "a failed setup changed *info");
 }
 
 // ------------------------------------------------------------------------------------------------
 // Appended signatures
 // ------------------------------------------------------------------------------------------------
-
-const MARKER: &[u8] = b"~Module signature appended~\n";
 
 /// `module`, then a signature trailer laid out as `scripts/sign-file` writes it: the signature
 /// (a fake PKCS#7 blob of `sig_len` bytes), `struct module_signature`, the marker.
@@ -686,10 +530,10 @@ fn signature_of(image: &[u8]) -> Result<KlpelfSignature, (c_int, String)> {
 fn a_signed_module_is_stripped_and_reported() {
     let fixture = livepatch();
     let image_bytes = signed(&fixture.bytes, 467, PKCS7);
-    let mut image = Image::new(&image_bytes);
-    let info = setup_ok(&mut image, 0);
+    let image = Image::new(&image_bytes);
+    let info = setup_ok(&image, 0);
     assert_eq!(info.len as usize, fixture.bytes.len(), "setup strips the signature");
-    assert_matches_readelf(&info, &mut image, fixture);
+    assert_matches_readelf(&info, &image, fixture);
     let signature = signature_of(&image_bytes).unwrap();
     assert_eq!(
         signature,
@@ -737,7 +581,7 @@ fn a_signature_that_is_not_pkcs7_loses_only_its_marker() {
     let bytes = signed(&fixture.bytes, 64, [0, 0, 1, 0, 0, 0, 0, 0]);
     let (rc, _) = signature_of(&bytes).unwrap_err();
     assert_eq!(rc, -libc::ENOPKG);
-    let info = setup_ok(&mut Image::new(&bytes), 0);
+    let info = setup_ok(&Image::new(&bytes), 0);
     assert_eq!(info.len as usize, bytes.len() - MARKER.len());
 }
 
@@ -758,15 +602,15 @@ fn extended_numbering_is_rejected_by_default_and_accepted_with_the_flag() {
     assert_eq!(elf.get(E_SHSTRNDX, 2), 0xffff);
     rejected(&elf, "row 8", &["extended section numbering", "KLPELF_SETUP_ALLOW_XNUM"]);
 
-    let mut image = Image::new(&fixture.bytes);
-    let info = setup_ok(&mut image, KLPELF_SETUP_ALLOW_XNUM);
+    let image = Image::new(&fixture.bytes);
+    let info = setup_ok(&image, KLPELF_SETUP_ALLOW_XNUM);
     let symtab = fixture.symtab();
     assert_eq!((info.index.sym, info.index.str), (symtab.index, symtab.link));
     assert_eq!(info.index.r#mod, fixture.index(".gnu.linkonce.this_module"));
     assert_eq!(info.index.info, fixture.index(".modinfo"));
     let shstrtab = &fixture.sections[fixture.shstrndx as usize];
-    assert_eq!(offset_in(&mut image, info.secstrings.cast()), shstrtab.offset as usize);
-    assert_eq!(offset_in(&mut image, info.sechdrs.cast()), fixture.shoff as usize);
+    assert_eq!(image.offset_of(info.secstrings.cast()), shstrtab.offset as usize);
+    assert_eq!(image.offset_of(info.sechdrs.cast()), fixture.shoff as usize);
     assert_eq!(c_str(info.name).as_deref(), Some("xnum"));
 }
 
@@ -790,10 +634,10 @@ fn extended_numbering_checks_extended_symbol_indices() {
 
 #[test]
 fn extended_numbering_goes_through_prepare_and_copy() {
-    let _lock = ALLOCATIONS.lock().unwrap_or_else(|e| e.into_inner());
+    let _lock = serial();
     let fixture = xnum();
-    let mut image = Image::new(&fixture.bytes);
-    let mut info = setup_ok(&mut image, KLPELF_SETUP_ALLOW_XNUM);
+    let image = Image::new(&fixture.bytes);
+    let mut info = setup_ok(&image, KLPELF_SETUP_ALLOW_XNUM);
     let mut module = zeroed_module();
     // SAFETY: the module is zeroed and writable, the info fresh from setup over a live image.
     unsafe {
@@ -814,16 +658,6 @@ fn extended_numbering_goes_through_prepare_and_copy() {
 // prepare + copy_module_elf + release
 // ------------------------------------------------------------------------------------------------
 
-fn zeroed_module() -> Module {
-    // SAFETY: every field of struct module (bytes, integers, pointers, bools) is valid as zeros.
-    unsafe { MaybeUninit::<Module>::zeroed().assume_init() }
-}
-
-fn module_name(module: &Module) -> String {
-    let bytes: Vec<u8> = module.name.iter().take_while(|&&c| c != 0).map(|&c| c as u8).collect();
-    String::from_utf8(bytes).unwrap()
-}
-
 /// The bytes `len` bytes at `p`.
 ///
 /// # Safety
@@ -835,12 +669,12 @@ unsafe fn bytes_at<'a>(p: *const u8, len: usize) -> &'a [u8] {
 
 #[test]
 fn prepare_copy_and_release_a_livepatch_module() {
-    let _lock = ALLOCATIONS.lock().unwrap_or_else(|e| e.into_inner());
+    let _lock = serial();
     let counted = CountingAllocator::set();
     let before = counted.live();
     let fixture = livepatch();
-    let mut image = Image::new(&fixture.bytes);
-    let mut info = setup_ok(&mut image, 0);
+    let image = Image::new(&fixture.bytes);
+    let mut info = setup_ok(&image, 0);
     let mut module = zeroed_module();
     let elf = fixture.elf();
     let symtab = elf.contents(info.index.sym);
@@ -885,9 +719,9 @@ fn prepare_copy_and_release_a_livepatch_module() {
 
 #[test]
 fn a_plain_module_is_not_a_livepatch() {
-    let _lock = ALLOCATIONS.lock().unwrap_or_else(|e| e.into_inner());
-    let mut image = Image::new(&plain().bytes);
-    let info = setup_ok(&mut image, 0);
+    let _lock = serial();
+    let image = Image::new(&plain().bytes);
+    let info = setup_ok(&image, 0);
     let mut module = zeroed_module();
     module.klp = true;
     // SAFETY: as in the test above.
@@ -901,9 +735,9 @@ fn a_plain_module_is_not_a_livepatch() {
 
 #[test]
 fn prepare_refuses_a_module_that_already_has_kallsyms() {
-    let _lock = ALLOCATIONS.lock().unwrap_or_else(|e| e.into_inner());
-    let mut image = Image::new(&livepatch().bytes);
-    let info = setup_ok(&mut image, 0);
+    let _lock = serial();
+    let image = Image::new(&livepatch().bytes);
+    let info = setup_ok(&image, 0);
     let mut module = zeroed_module();
     // SAFETY: as in the tests above.
     unsafe {
@@ -921,8 +755,8 @@ fn prepare_refuses_a_module_that_already_has_kallsyms() {
 #[test]
 fn prepare_checks_the_name() {
     let fixture = long_name();
-    let mut image = Image::new(&fixture.bytes);
-    let info = setup_ok(&mut image, 0);
+    let image = Image::new(&fixture.bytes);
+    let info = setup_ok(&image, 0);
     let name = c_str(info.name).unwrap();
     assert_eq!(name.len(), 56);
     let mut module = zeroed_module();
@@ -938,9 +772,9 @@ fn prepare_checks_the_name() {
     let at =
         modinfo.start + elf.0[modinfo].windows(5).position(|w| w == b"name=").unwrap() + 5 + 55;
     elf.0[at] = 0;
-    let mut image = Image::new(&elf.0);
-    let info = setup_ok(&mut image, 0);
-    let _lock = ALLOCATIONS.lock().unwrap_or_else(|e| e.into_inner());
+    let image = Image::new(&elf.0);
+    let info = setup_ok(&image, 0);
+    let _lock = serial();
     // SAFETY: as in the tests above.
     unsafe {
         assert_eq!(klpelf_prepare_module(&mut module, &info), 0, "{:?}", last_error());
@@ -952,8 +786,8 @@ fn prepare_checks_the_name() {
     let mut elf = fixture.elf();
     let at = modinfo_entry(&elf, fixture, b"name=");
     elf.0[at] = b'N';
-    let mut image = Image::new(&elf.0);
-    let info = setup_ok(&mut image, 0);
+    let image = Image::new(&elf.0);
+    let info = setup_ok(&image, 0);
     assert!(info.name.is_null());
     let mut module = zeroed_module();
     // SAFETY: as in the tests above.
@@ -970,9 +804,9 @@ fn modinfo_entry(elf: &Elf, fixture: &Fixture, prefix: &[u8]) -> usize {
 
 #[test]
 fn prepare_rejects_a_load_info_that_no_longer_holds() {
-    let _lock = ALLOCATIONS.lock().unwrap_or_else(|e| e.into_inner());
-    let mut image = Image::new(&livepatch().bytes);
-    let info = setup_ok(&mut image, 0);
+    let _lock = serial();
+    let image = Image::new(&livepatch().bytes);
+    let info = setup_ok(&image, 0);
     let mut module = zeroed_module();
     let tampered = [
         LoadInfo { index: klpelf::layout::LoadInfoIndex { sym: 1, ..info.index }, ..info },
@@ -1010,8 +844,8 @@ fn get(info: &LoadInfo, tag: &str) -> Option<String> {
 
 #[test]
 fn get_modinfo_finds_the_first_whole_tag() {
-    let mut image = Image::new(&livepatch().bytes);
-    let info = setup_ok(&mut image, 0);
+    let image = Image::new(&livepatch().bytes);
+    let info = setup_ok(&image, 0);
     assert_eq!(get(&info, "license").as_deref(), Some("GPL"));
     assert_eq!(get(&info, "alias").as_deref(), Some("first"), "the first match wins");
     assert_eq!(get(&info, "livepatch").as_deref(), Some("Y"));
@@ -1032,8 +866,8 @@ fn get_modinfo_skips_an_unterminated_last_entry() {
     let last = elf.contents(fixture.index(".modinfo")).end - 1;
     assert_eq!(elf.0[last], 0);
     elf.0[last] = b'!';
-    let mut image = Image::new(&elf.0);
-    let info = setup_ok(&mut image, 0);
+    let image = Image::new(&elf.0);
+    let info = setup_ok(&image, 0);
     assert_eq!(get(&info, "description"), None);
     assert_eq!(get(&info, "livepatch").as_deref(), Some("Y"));
 }
@@ -1044,8 +878,8 @@ fn get_modinfo_without_a_modinfo_section() {
     let mut elf = fixture.elf();
     let comment_name = elf.shdr(fixture.index(".comment"), SH_NAME, 4);
     elf.set_shdr(fixture.index(".modinfo"), SH_NAME, 4, comment_name);
-    let mut image = Image::new(&elf.0);
-    let info = setup_ok(&mut image, 0);
+    let image = Image::new(&elf.0);
+    let info = setup_ok(&image, 0);
     assert_eq!(info.index.info, 0);
     assert!(info.name.is_null());
     assert_eq!(get(&info, "license"), None);
@@ -1053,8 +887,8 @@ fn get_modinfo_without_a_modinfo_section() {
 
 #[test]
 fn get_modinfo_rejects_null_arguments() {
-    let mut image = Image::new(&livepatch().bytes);
-    let info = setup_ok(&mut image, 0);
+    let image = Image::new(&livepatch().bytes);
+    let info = setup_ok(&image, 0);
     let tag = CString::new("license").unwrap();
     // SAFETY: NULL arguments are rejected.
     unsafe {
@@ -1104,7 +938,7 @@ fn edgy(rng: &mut Rng, len: u64) -> u64 {
 /// get_modinfo, prepare, copy_module_elf and release.
 #[test]
 fn random_mutations_never_panic() {
-    let _lock = ALLOCATIONS.lock().unwrap_or_else(|e| e.into_inner());
+    let _lock = serial();
     let fixture = livepatch();
     let sections = fixture.sections.len() as u32;
     let shdr_fields = [
@@ -1115,7 +949,7 @@ fn random_mutations_never_panic() {
         (SH_OFFSET, 8),
         (SH_SIZE, 8),
         (SH_LINK, 4),
-        (offset_of!(Elf64_Shdr, sh_info), 4),
+        (SH_INFO, 4),
     ];
     let header_fields =
         [(E_SHOFF, 8), (E_SHNUM, 2), (E_SHSTRNDX, 2), (E_SHENTSIZE, 2), (E_TYPE, 2)];
@@ -1151,8 +985,8 @@ fn random_mutations_never_panic() {
             }
         }
         let flags = if rng.below(2) == 0 { 0 } else { KLPELF_SETUP_ALLOW_XNUM };
-        let mut image = Image::new(&elf.0);
-        let mut info = match setup(&mut image, flags) {
+        let image = Image::new(&elf.0);
+        let mut info = match setup(&image, flags) {
             Ok(info) => info,
             Err((rc, message)) => {
                 assert!(rc == ENOEXEC || rc == -libc::EBADMSG, "round {round}: {rc} {message}");
@@ -1204,8 +1038,8 @@ fn random_extended_numbering_mutations_never_panic() {
                 elf.set(at, 4, value);
             }
         }
-        let mut image = Image::new(&elf.0);
-        match setup(&mut image, KLPELF_SETUP_ALLOW_XNUM) {
+        let image = Image::new(&elf.0);
+        match setup(&image, KLPELF_SETUP_ALLOW_XNUM) {
             Ok(_) => accepted += 1,
             Err((rc, message)) => assert_eq!(rc, ENOEXEC, "round {round}: {message}"),
         }
