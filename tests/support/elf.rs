@@ -1,7 +1,6 @@
 //! ELF64 as the tests read and edit it: record sizes and field offsets (from klpelf's `#[repr(C)]`
-//! layouts), the constants of the ELF specification and the kernel's `elf.h` that the tests use,
-//! bounded host-order field reads, and [`Elf`], an object's bytes with field edits that break one
-//! rule at a time.
+//! layouts), the ELF constants the tests use (with the kernel's livepatch ones), bounded host-order
+//! field reads, and [`Elf`], an object's bytes with field edits that break one rule at a time.
 
 use std::mem::offset_of;
 
@@ -136,6 +135,12 @@ impl Elf {
     pub fn set_shdr(&mut self, index: u32, field: usize, size: usize, value: u64) {
         let at = self.shdr_field(index, field);
         self.set(at, size, value);
+    }
+
+    /// Gives section `index` the name of section `like` (an edit of `sh_name` alone).
+    pub fn rename_like(&mut self, index: u32, like: u32) {
+        let name = self.shdr(like, SH_NAME, 4);
+        self.set_shdr(index, SH_NAME, 4, name);
     }
 
     /// Byte range of section `index`'s contents.

@@ -6,8 +6,9 @@ use klpelf::layout::{Elf64_Ehdr, Elf64_Shdr, Elf64_Sym, KlpModinfo};
 use super::super::elf::SHN_XINDEX;
 use super::bytes::bytes_of;
 
-/// The section count and the section-name table index of a described image (extended numbering
-/// decoded as the ELF specification says).
+/// The section count and the section-name table index of a described image, with extended
+/// numbering: `e_shnum` 0 puts the count in section 0's `sh_size`, `e_shstrndx` `SHN_XINDEX` the
+/// index in its `sh_link`.
 pub fn numbering(hdr: &Elf64_Ehdr, sec0: &Elf64_Shdr) -> (u64, u64) {
     let count = if hdr.e_shnum == 0 { sec0.sh_size } else { u64::from(hdr.e_shnum) };
     let shstrndx = match u32::from(hdr.e_shstrndx) {
