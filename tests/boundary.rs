@@ -1,17 +1,37 @@
 //! No Rust panic may reach C: every exported function must run its body inside `ffi::boundary`, and
-//! only `src/ffi.rs` may export functions. This reads the sources, so a new export that skips the
-//! boundary fails here.
+//! only the `ffi` module (`src/ffi.rs`, or the files under `src/ffi/`) may export functions. This
+//! reads the sources, so a new export that skips the boundary fails here.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The exports that need no boundary because they cannot fail or panic: they only read a static or
 /// the thread's last-error slot.
 const UNGUARDED: &[&str] = &["klpelf_last_error", "klpelf_version"];
 
-fn source(path: &str) -> String {
-    fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
-        .expect("source is readable")
+/// Every `.rs` file under `src/`, with its path relative to `src/` and its text.
+fn sources() -> Vec<(PathBuf, String)> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut dirs = vec![src.clone()];
+    let mut files = Vec::new();
+    while let Some(dir) = dirs.pop() {
+        for entry in fs::read_dir(&dir).expect("a readable source directory") {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = fs::read_to_string(&path).expect("source is readable");
+                files.push((path.strip_prefix(&src).unwrap().to_path_buf(), text));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// Whether `path` (relative to `src/`) belongs to the `ffi` module.
+fn in_ffi(path: &Path) -> bool {
+    path == Path::new("ffi.rs") || path.starts_with("ffi")
 }
 
 /// The name and body (up to the next export or the end) of each `#[no_mangle]` function.
@@ -46,12 +66,14 @@ fn unguarded(src: &str) -> Vec<String> {
 
 #[test]
 fn every_export_goes_through_the_panic_boundary() {
-    let ffi = source("src/ffi.rs");
+    let ffi: Vec<String> =
+        sources().into_iter().filter(|(path, _)| in_ffi(path)).map(|(_, text)| text).collect();
     assert!(
-        exports(&ffi).iter().any(|(name, _)| name == "copy_module_elf"),
+        ffi.iter().flat_map(|text| exports(text)).any(|(name, _)| name == "copy_module_elf"),
         "scan found no exports"
     );
-    assert_eq!(unguarded(&ffi), Vec::<String>::new(), "exports that bypass boundary()");
+    let bypasses: Vec<String> = ffi.iter().flat_map(|text| unguarded(text)).collect();
+    assert_eq!(bypasses, Vec::<String>::new(), "exports that bypass boundary()");
 }
 
 #[test]
@@ -64,14 +86,12 @@ fn the_scan_catches_a_bypass() {
 
 #[test]
 fn only_ffi_rs_exports() {
-    for entry in fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("src")).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_str().unwrap().to_string();
-        if name == "ffi.rs" || path.extension().is_none_or(|e| e != "rs") {
+    for (path, text) in sources() {
+        if in_ffi(&path) {
             continue;
         }
-        let text = fs::read_to_string(&path).unwrap();
-        assert!(!text.contains("no_mangle"), "{name} exports a symbol; exports belong in ffi.rs");
+        let name = path.display();
+        assert!(!text.contains("no_mangle"), "{name} exports a symbol; exports belong in ffi");
         assert!(!text.contains("extern \"C\" fn "), "{name} defines an extern \"C\" function");
     }
 }

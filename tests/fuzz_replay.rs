@@ -1,35 +1,30 @@
 //! Replays every committed fuzz input — the minimised seed corpora in `fuzz/seeds/<target>/` and the
 //! regression inputs in `fuzz/regressions/<target>/` — through the fuzz targets' own logic
-//! (`tests/support/fuzz_targets.rs`, which the fuzz crate includes too), so that CI covers them
+//! (`tests/support/fuzz_targets/`, which the fuzz crate includes too), so that CI covers them
 //! without a fuzzer or a nightly toolchain. `copy_structured` needs the C reference oracle: it is
 //! compiled from `c_tests/support/oracle.c` with the system C compiler and loaded with `dlopen`.
 //!
 //! The ignored test `write_seeds` is what `fuzz/make-seeds` runs to encode real modules for the
 //! structured targets.
 
-#[path = "support/fuzz_targets.rs"]
-mod fuzz_targets;
+mod support;
 
-use std::ffi::{c_int, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::{Mutex, MutexGuard, OnceLock};
 
-use fuzz_targets::{CopyCase, ExactImage, ModinfoCase, Oracle, RawCase};
-use klpelf::ffi::{klpelf_setup_load_info, KLPELF_SETUP_ALLOW_XNUM};
-use klpelf::layout::{LoadInfo, Module};
+use klpelf::ffi::KLPELF_SETUP_ALLOW_XNUM;
+use klpelf::layout::LoadInfo;
+use support::alloc::serial;
+use support::api::setup;
+use support::elf::{Elf, EHDR, E_SHNUM, E_SHSTRNDX, SHDR, SHN_XINDEX};
+use support::fuzz_targets::{self, numbering, CopyCase, ModinfoCase, RawCase};
+use support::image::Image;
+use support::objects::oracle;
 
 const TARGETS: [&str; 3] = ["setup_pipeline", "copy_structured", "modinfo_signature"];
-/// Limits for committed inputs: "small files only".
+/// Limits for committed inputs, which stay small.
 const MAX_FILE: u64 = 32 * 1024;
 const MAX_TOTAL: u64 = 2 * 1024 * 1024;
-
-/// The targets install allocators and count live blocks, which are process-wide: one at a time.
-fn serial() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
 
 fn fuzz_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz")
@@ -51,10 +46,12 @@ fn inputs(target: &str) -> Vec<PathBuf> {
     files
 }
 
-/// Runs `check` on every committed input of `target`, naming the input that fails.
-fn replay(target: &str, check: impl Fn(&[u8])) -> usize {
+/// Runs `check` on every committed input of `target` (there must be some), naming the input that
+/// fails.
+fn replay(target: &str, check: impl Fn(&[u8])) {
     let _serial = serial();
     let files = inputs(target);
+    assert!(!files.is_empty(), "no committed inputs for {target}");
     let mut failures = Vec::new();
     for path in &files {
         let data = std::fs::read(path).expect("a readable input");
@@ -74,26 +71,22 @@ fn replay(target: &str, check: impl Fn(&[u8])) -> usize {
         failures.join("\n")
     );
     println!("{target}: {} committed input(s) replayed", files.len());
-    files.len()
 }
 
 #[test]
 fn replay_setup_pipeline() {
-    let n = replay("setup_pipeline", fuzz_targets::setup_pipeline);
-    assert!(n > 0, "no committed inputs for setup_pipeline");
+    replay("setup_pipeline", fuzz_targets::setup_pipeline);
 }
 
 #[test]
 fn replay_copy_structured() {
     let oracle = oracle();
-    let n = replay("copy_structured", |data| fuzz_targets::copy_structured(data, oracle));
-    assert!(n > 0, "no committed inputs for copy_structured");
+    replay("copy_structured", |data| fuzz_targets::copy_structured(data, oracle));
 }
 
 #[test]
 fn replay_modinfo_signature() {
-    let n = replay("modinfo_signature", fuzz_targets::modinfo_signature);
-    assert!(n > 0, "no committed inputs for modinfo_signature");
+    replay("modinfo_signature", fuzz_targets::modinfo_signature);
 }
 
 /// Small files only: each committed input at most 32 KiB, all of them at most 2 MiB.
@@ -139,8 +132,9 @@ fn targets_accept_edge_inputs() {
 fn encodings_round_trip() {
     let _serial = serial();
     let module = fuzz_targets::module_around(b"name=demo\0livepatch=Y\0");
-    let image = ExactImage::new(&module);
-    let info = setup(&image).expect("module_around builds an acceptable module");
+    let image = Image::new(&module);
+    let info =
+        setup(&image, KLPELF_SETUP_ALLOW_XNUM).expect("module_around builds an acceptable module");
     let raw = raw_case(&image, &info);
     let case = CopyCase::decode(&raw.encode());
     assert_eq!(case.expected(), Ok((6, 5)));
@@ -174,8 +168,8 @@ fn write_seeds() {
     for path in modules.split_whitespace() {
         let bytes = std::fs::read(path).expect("a module file");
         let stem = Path::new(path).file_name().unwrap().to_string_lossy().into_owned();
-        let image = ExactImage::new(&bytes);
-        let Ok(info) = setup(&image) else {
+        let image = Image::new(&bytes);
+        let Ok(info) = setup(&image, KLPELF_SETUP_ALLOW_XNUM) else {
             eprintln!("{path}: rejected by setup, no structured seeds");
             continue;
         };
@@ -196,24 +190,8 @@ fn write_seeds() {
     }
 }
 
-/// `setup` with extended numbering allowed.
-fn setup(image: &ExactImage) -> Result<LoadInfo, c_int> {
-    let mut info = std::mem::MaybeUninit::<LoadInfo>::uninit();
-    // SAFETY: `info` is writable; the image is `len` readable bytes, 8-aligned.
-    let rc = unsafe {
-        klpelf_setup_load_info(
-            info.as_mut_ptr(),
-            image.ptr().cast(),
-            image.len(),
-            KLPELF_SETUP_ALLOW_XNUM,
-        )
-    };
-    // SAFETY: setup wrote the whole struct when it returned 0.
-    (rc == 0).then(|| unsafe { info.assume_init() }).ok_or(rc)
-}
-
 /// The bytes of section `index` of an accepted image (empty for index 0).
-fn section<'a>(image: &'a ExactImage, info: &LoadInfo, index: u32) -> &'a [u8] {
+fn section<'a>(image: &'a Image, info: &LoadInfo, index: u32) -> &'a [u8] {
     if index == 0 {
         return &[];
     }
@@ -223,76 +201,23 @@ fn section<'a>(image: &'a ExactImage, info: &LoadInfo, index: u32) -> &'a [u8] {
 }
 
 /// The structured case of an accepted image's tables.
-fn raw_case(image: &ExactImage, info: &LoadInfo) -> RawCase {
+fn raw_case(image: &Image, info: &LoadInfo) -> RawCase {
     let bytes = image.bytes();
-    let hdr = &bytes[..64];
-    let shoff = info.sechdrs as usize - image.ptr() as usize;
-    // SAFETY: setup proved section 0 inside the image.
-    let sec0 = unsafe { &*info.sechdrs };
-    let e_shnum = u16::from_ne_bytes([hdr[60], hdr[61]]);
-    let count = if e_shnum == 0 { sec0.sh_size as usize } else { usize::from(e_shnum) };
-    let e_shstrndx = u16::from_ne_bytes([hdr[62], hdr[63]]);
-    let shstrndx = if e_shstrndx == 0xffff { sec0.sh_link } else { u32::from(e_shstrndx) };
-    let sections = &bytes[shoff..shoff + count * 64];
-    RawCase::of_tables(hdr, sections, section(image, info, shstrndx), info.index.sym)
+    let shoff = image.offset_of(info.sechdrs.cast());
+    // SAFETY: setup proved the header and section 0 inside the image.
+    let (count, shstrndx) = unsafe { numbering(&*info.hdr, &*info.sechdrs) };
+    let sections = &bytes[shoff..shoff + count as usize * SHDR];
+    let names = section(image, info, shstrndx as u32);
+    RawCase::of_tables(&bytes[..EHDR], sections, names, info.index.sym)
 }
 
 /// The same tables under extended numbering: `e_shnum` 0 and `e_shstrndx` `SHN_XINDEX`, the count
 /// and the name table's index in section 0.
 fn xnum(mut raw: RawCase) -> RawCase {
-    raw.hdr[60..62].copy_from_slice(&0u16.to_ne_bytes());
-    raw.hdr[62..64].copy_from_slice(&0xffffu16.to_ne_bytes());
+    let mut hdr = Elf(raw.hdr);
+    hdr.set_hdr(E_SHNUM, 2, 0);
+    hdr.set_hdr(E_SHSTRNDX, 2, SHN_XINDEX.into());
+    raw.hdr = hdr.0;
     raw.shape |= 1;
     raw
-}
-
-// ------------------------------------------------------------------------------------------------
-// The C reference oracle, built at test time
-// ------------------------------------------------------------------------------------------------
-
-/// `oracle_copy_module_elf` / `oracle_free_module_elf` from `c_tests/support/oracle.c`, compiled
-/// into a shared object with the system C compiler and loaded once.
-fn oracle() -> Oracle {
-    static ORACLE: OnceLock<Oracle> = OnceLock::new();
-    *ORACLE.get_or_init(|| {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let dir = std::env::temp_dir().join(format!("klpelf-fuzz-replay-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("a temporary directory");
-        let so = dir.join("liboracle.so");
-        let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
-        let status = Command::new(&cc)
-            .args(["-shared", "-fPIC", "-O1", "-I"])
-            .arg(root.join("include"))
-            .arg("-I")
-            .arg(root.join("c_tests/support"))
-            .arg(root.join("c_tests/support/oracle.c"))
-            .arg("-o")
-            .arg(&so)
-            .status()
-            .unwrap_or_else(|e| panic!("cannot run {cc}: {e}"));
-        assert!(status.success(), "compiling the oracle failed");
-        let path = CString::new(so.to_str().expect("a UTF-8 path")).unwrap();
-        // SAFETY: a NUL-terminated path to a shared object with no initialisers of its own. The
-        // handle is never closed: the functions stay valid for the whole test run.
-        let handle = unsafe { libc::dlopen(path.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL) };
-        assert!(!handle.is_null(), "dlopen of the oracle failed");
-        let _ = std::fs::remove_dir_all(&dir);
-        let symbol = |name: &std::ffi::CStr| {
-            // SAFETY: a live handle and a NUL-terminated name.
-            let f = unsafe { libc::dlsym(handle, name.as_ptr()) };
-            assert!(!f.is_null(), "the oracle lacks {name:?}");
-            f
-        };
-        let copy = symbol(c"oracle_copy_module_elf");
-        let free = symbol(c"oracle_free_module_elf");
-        type CopyFn = unsafe extern "C" fn(*mut Module, *mut LoadInfo) -> c_int;
-        type FreeFn = unsafe extern "C" fn(*mut Module);
-        // SAFETY: oracle.c defines these symbols with exactly these C signatures (oracle.h).
-        unsafe {
-            Oracle {
-                copy: std::mem::transmute::<*mut std::ffi::c_void, CopyFn>(copy),
-                free: std::mem::transmute::<*mut std::ffi::c_void, FreeFn>(free),
-            }
-        }
-    })
 }

@@ -1,0 +1,38 @@
+//! The logic of klpelf's three fuzz targets, shared by the fuzz crate (`fuzz/fuzz_targets/*.rs`
+//! include `tests/support/mod.rs` with `#[path]`) and by `tests/fuzz_replay.rs`, which replays every
+//! committed seed and regression input through the same functions under plain `cargo test`.
+//!
+//! Each target is one function from the fuzzer's bytes to assertions; a failed assertion is a
+//! finding (the fuzzer stops on the panic, the replay test fails):
+//! - [`setup_pipeline`]: bytes as a module file → `klpelf_setup_load_info` (both flag settings, each
+//!   twice: the verdict must be stable) → `klpelf_prepare_module` → `copy_module_elf` →
+//!   `klpelf_release_module`, with every condition of the kernel's ELF checks asserted on an
+//!   accepted image from an independent reading of its bytes (`accepted.rs`);
+//! - [`copy_structured`]: bytes decoded as a caller-built `struct load_info` ([`CopyCase`]:
+//!   arbitrary counts, indices, extended numbering, NULL pointers, allocation failures) →
+//!   `copy_module_elf` / `free_module_elf`, compared with the kernel's code (the C reference oracle
+//!   of the C tests) wherever its preconditions hold, and with the documented errors elsewhere;
+//! - [`modinfo_signature`]: the `.modinfo` reader (`klpelf::modinfo` and `klpelf_get_modinfo()` on
+//!   a module built around the fuzzed section) and the signature trailer parser
+//!   (`klpelf_module_signature()` and the stripping in `klpelf_setup_load_info()`), against
+//!   independent models of the kernel's code (`models.rs`).
+//!
+//! Nothing here depends on the fuzzer: inputs are plain bytes, so the replay needs no extra crate.
+
+mod accepted;
+mod bytes;
+mod copy_structured;
+mod models;
+mod modinfo_signature;
+mod persisted;
+mod setup_pipeline;
+
+// What the fuzz crate and the replay test call; each of them uses a part.
+#[allow(unused_imports)]
+pub use self::{
+    copy_structured::{copy_structured, CopyCase, Oracle, Rare, RawCase},
+    models::MARKER,
+    modinfo_signature::{modinfo_signature, module_around, ModinfoCase, MODINFO_INDEX},
+    persisted::numbering,
+    setup_pipeline::setup_pipeline,
+};
