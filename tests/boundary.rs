@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 /// The exports that need no boundary because they cannot fail or panic: they only read a static or
 /// the thread's last-error slot.
-const UNGUARDED: &[&str] = &["klpelf_last_error", "klpelf_version"];
+const UNGUARDED: &[&str] =
+    &["klpelf_last_error", "klpelf_last_error_check", "klpelf_check_name", "klpelf_version"];
 
 /// Every `.rs` file under `src/`, with its path relative to `src/` and its text.
 fn sources() -> Vec<(PathBuf, String)> {

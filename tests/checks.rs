@@ -6,6 +6,7 @@
 
 mod support;
 
+use klpelf::check_id::KlpelfCheck;
 use klpelf::ffi::KLPELF_SETUP_ALLOW_XNUM;
 use support::api::{c_str, rejected, rejected_as, setup_ok, ENOEXEC};
 use support::elf::{
@@ -23,186 +24,213 @@ use support::objects::{livepatch, xnum};
 // elf_validity_ehdr(): the ELF header, with the class and byte order elf_check_arch() leaves over.
 
 #[test]
-fn row_01_shorter_than_an_elf_header() {
+fn ehdr_len_shorter_than_an_elf_header() {
     let bytes = &livepatch().bytes[..63];
-    rejected_as(bytes, 0, ENOEXEC, "row 1", &["63 bytes"]);
+    rejected_as(bytes, 0, ENOEXEC, KlpelfCheck::EhdrLen, &["63 bytes"]);
 }
 
 #[test]
-fn row_02_bad_magic() {
+fn ehdr_magic_bad_magic() {
     let mut elf = livepatch().elf();
     elf.0[1] = b'X';
-    rejected(&elf, "row 2", &["magic"]);
+    rejected(&elf, KlpelfCheck::EhdrMagic, &["magic"]);
 }
 
 #[test]
-fn row_03_not_relocatable() {
+fn ehdr_type_not_relocatable() {
     let mut elf = livepatch().elf();
     elf.set_hdr(E_TYPE, 2, 2); // ET_EXEC
-    rejected(&elf, "row 3", &["ET_REL"]);
+    rejected(&elf, KlpelfCheck::EhdrType, &["ET_REL"]);
 }
 
 #[test]
-fn row_04_wrong_machine_class_or_byte_order() {
+fn ehdr_arch_wrong_machine_class_or_byte_order() {
     let mut elf = livepatch().elf();
     elf.set_hdr(E_MACHINE, 2, 3); // EM_386
-    rejected(&elf, "row 4", &["e_machine is 3"]);
+    rejected(&elf, KlpelfCheck::EhdrArch, &["e_machine is 3"]);
     let mut elf = livepatch().elf();
     elf.0[4] = 1; // ELFCLASS32
-    rejected(&elf, "row 4", &["EI_CLASS is 1"]);
+    rejected(&elf, KlpelfCheck::EhdrArch, &["EI_CLASS is 1"]);
     let mut elf = livepatch().elf();
     elf.0[5] = if cfg!(target_endian = "little") { 2 } else { 1 };
-    rejected(&elf, "row 4", &["EI_DATA"]);
+    rejected(&elf, KlpelfCheck::EhdrArch, &["EI_DATA"]);
 }
 
 // elf_validity_cache_sechdrs(): the section header table, section 0, every section's contents.
 
 #[test]
-fn row_06_wrong_section_header_size() {
+fn sechdrs_entsize_wrong_section_header_size() {
     let mut elf = livepatch().elf();
     elf.set_hdr(E_SHENTSIZE, 2, 40);
-    rejected(&elf, "row 6", &["e_shentsize is 40"]);
+    rejected(&elf, KlpelfCheck::SechdrsEntsize, &["e_shentsize is 40"]);
 }
 
 #[test]
-fn row_07_section_header_table_outside_the_file() {
+fn sechdrs_overflow_section_header_table_outside_the_file() {
     let mut elf = livepatch().elf();
     let len = elf.len() as u64;
     elf.set_hdr(E_SHOFF, 8, len);
-    rejected(&elf, "row 7", &["e_shoff"]);
+    rejected(&elf, KlpelfCheck::SechdrsOverflow, &["e_shoff"]);
     let mut elf = livepatch().elf();
     let room = (elf.len() - elf.shoff()) / SHDR;
     elf.set_hdr(E_SHNUM, 2, room as u64 + 1);
-    rejected(&elf, "row 7", &["section header table"]);
+    rejected(&elf, KlpelfCheck::SechdrsOverflow, &["section header table"]);
 }
 
 #[test]
-fn row_08_section_0_not_null() {
+fn sechdrs_section0_section_0_not_null() {
     let mut elf = livepatch().elf();
     elf.set_shdr(0, SH_TYPE, 4, SHT_PROGBITS.into());
-    rejected(&elf, "row 8", &["section 0", "SHT_PROGBITS"]);
+    rejected(&elf, KlpelfCheck::SechdrsSection0, &["section 0", "SHT_PROGBITS"]);
     let mut elf = livepatch().elf();
     elf.set_shdr(0, SH_ADDR, 8, 0x1000);
-    rejected(&elf, "row 8", &["sh_addr 0x1000"]);
+    rejected(&elf, KlpelfCheck::SechdrsSection0, &["sh_addr 0x1000"]);
     let mut elf = livepatch().elf();
     elf.set_shdr(0, SH_SIZE, 8, 5);
-    rejected(&elf, "row 8", &["sh_size 5"]);
+    rejected(&elf, KlpelfCheck::SechdrsSection0, &["sh_size 5"]);
 }
 
 #[test]
-fn row_09_section_past_the_end_of_the_file() {
+fn sechdrs_offset_section_past_the_end_of_the_file() {
     let fixture = livepatch();
     let text = fixture.index(".text");
     let mut elf = fixture.elf();
     let len = elf.len() as u64;
     elf.set_shdr(text, SH_SIZE, 8, len);
-    rejected(&elf, "row 9", &[&format!("section {text} (.text)"), "extends past the end"]);
+    rejected(
+        &elf,
+        KlpelfCheck::SechdrsOffset,
+        &[&format!("section {text} (.text)"), "extends past the end"],
+    );
     // Overflowing offset + size.
     let mut elf = fixture.elf();
     elf.set_shdr(text, SH_OFFSET, 8, u64::MAX - 1);
-    rejected(&elf, "row 9", &[&format!("section {text} (.text)")]);
+    rejected(&elf, KlpelfCheck::SechdrsOffset, &[&format!("section {text} (.text)")]);
 }
 
 // elf_validity_cache_secstrings(): the section-name table and every section's name.
 
 #[test]
-fn row_10_bad_section_name_table_index() {
+fn secstrings_index_bad_section_name_table_index() {
     let mut elf = livepatch().elf();
     elf.set_hdr(E_SHSTRNDX, 2, 0);
-    rejected(&elf, "row 10", &["SHN_UNDEF"]);
+    rejected(&elf, KlpelfCheck::SecstringsIndex, &["SHN_UNDEF"]);
     let mut elf = livepatch().elf();
     let shnum = elf.get(E_SHNUM, 2);
     elf.set_hdr(E_SHSTRNDX, 2, shnum);
-    rejected(&elf, "row 10", &[&format!("index {shnum} is not below the section count {shnum}")]);
+    rejected(
+        &elf,
+        KlpelfCheck::SecstringsIndex,
+        &[&format!("index {shnum} is not below the section count {shnum}")],
+    );
     // SHN_XINDEX without the flag: the kernel's verdict, with a hint.
     let mut elf = livepatch().elf();
     elf.set_hdr(E_SHSTRNDX, 2, 0xffff);
-    rejected(&elf, "row 10", &["KLPELF_SETUP_ALLOW_XNUM"]);
+    rejected(&elf, KlpelfCheck::SecstringsIndex, &["KLPELF_SETUP_ALLOW_XNUM"]);
 }
 
 #[test]
-fn row_11_empty_section_name_table() {
+fn secstrings_empty_empty_section_name_table() {
     let fixture = livepatch();
     let mut elf = fixture.elf();
     elf.set_shdr(fixture.shstrndx, SH_SIZE, 8, 0);
     rejected(
         &elf,
-        "row 11",
+        KlpelfCheck::SecstringsEmpty,
         &[&format!("section-name table section {}", fixture.shstrndx), "empty"],
     );
 }
 
 #[test]
-fn row_12_section_name_table_not_terminated() {
+fn secstrings_nul_section_name_table_not_terminated() {
     let fixture = livepatch();
     let mut elf = fixture.elf();
     let last = elf.contents(fixture.shstrndx).end - 1;
     elf.0[last] = b'x';
-    rejected(&elf, "row 12", &["section-name table", "NUL"]);
+    rejected(&elf, KlpelfCheck::SecstringsNul, &["section-name table", "NUL"]);
 }
 
 #[test]
-fn row_13_section_name_out_of_range() {
+fn secstrings_name_section_name_out_of_range() {
     let fixture = livepatch();
     let comment = fixture.index(".comment");
     let mut elf = fixture.elf();
     let size = elf.contents(fixture.shstrndx).len() as u64;
     elf.set_shdr(comment, SH_NAME, 4, size);
-    rejected(&elf, "row 13", &[&format!("section {comment} "), &format!("sh_name {size}")]);
+    rejected(
+        &elf,
+        KlpelfCheck::SecstringsName,
+        &[&format!("section {comment} "), &format!("sh_name {size}")],
+    );
+}
+
+/// The section-name table must be `SHT_STRTAB` (since Linux 6.18): a real module whose
+/// `.shstrtab` has type `SHT_NOBITS` is refused for that, its name table inside the file.
+#[test]
+fn secstrings_type_section_name_table_not_strtab() {
+    let fixture = livepatch();
+    let mut elf = fixture.elf();
+    elf.set_shdr(fixture.shstrndx, SH_TYPE, 4, SHT_NOBITS.into());
+    let label = format!("section-name table section {} (.shstrtab)", fixture.shstrndx);
+    rejected(
+        &elf,
+        KlpelfCheck::SecstringsType,
+        &[&label, "is of type SHT_NOBITS (8), not SHT_STRTAB"],
+    );
 }
 
 // elf_validity_cache_index_info() and _mod(): .modinfo and .gnu.linkonce.this_module.
 
 #[test]
-fn row_14_two_modinfo_sections() {
+fn index_info_unique_two_modinfo_sections() {
     let fixture = livepatch();
     let (modinfo, comment) = (fixture.index(".modinfo"), fixture.index(".comment"));
     let mut elf = fixture.elf();
     elf.rename_like(comment, modinfo);
-    rejected(&elf, "row 14", &[".modinfo", "2 sections"]);
+    rejected(&elf, KlpelfCheck::IndexInfoUnique, &[".modinfo", "2 sections"]);
 }
 
 #[test]
-fn row_15_not_exactly_one_this_module() {
+fn index_mod_unique_not_exactly_one_this_module() {
     let fixture = livepatch();
     let (this_module, comment) =
         (fixture.index(".gnu.linkonce.this_module"), fixture.index(".comment"));
     let mut none = fixture.elf();
     none.rename_like(this_module, comment);
-    rejected(&none, "row 15", &["0 sections named .gnu.linkonce.this_module"]);
+    rejected(&none, KlpelfCheck::IndexModUnique, &["0 sections named .gnu.linkonce.this_module"]);
     let mut two = fixture.elf();
     two.rename_like(comment, this_module);
-    rejected(&two, "row 15", &["2 sections named .gnu.linkonce.this_module"]);
+    rejected(&two, KlpelfCheck::IndexModUnique, &["2 sections named .gnu.linkonce.this_module"]);
 }
 
 #[test]
-fn row_16_this_module_without_contents() {
+fn index_mod_nobits_this_module_without_contents() {
     let fixture = livepatch();
     let index = fixture.index(".gnu.linkonce.this_module");
     let mut elf = fixture.elf();
     elf.set_shdr(index, SH_TYPE, 4, SHT_NOBITS.into());
     rejected(
         &elf,
-        "row 16",
+        KlpelfCheck::IndexModNobits,
         &[&format!("section {index} (.gnu.linkonce.this_module)"), "SHT_NOBITS"],
     );
 }
 
 #[test]
-fn row_17_this_module_not_loaded() {
+fn index_mod_alloc_this_module_not_loaded() {
     let fixture = livepatch();
     let index = fixture.index(".gnu.linkonce.this_module");
     let mut elf = fixture.elf();
     let flags = elf.shdr(index, SH_FLAGS, 8);
     elf.set_shdr(index, SH_FLAGS, 8, flags & !SHF_ALLOC);
-    rejected(&elf, "row 17", &[".gnu.linkonce.this_module", "SHF_ALLOC"]);
+    rejected(&elf, KlpelfCheck::IndexModAlloc, &[".gnu.linkonce.this_module", "SHF_ALLOC"]);
 }
 
 /// `elf_validity_cache_index_mod()` also compares `.gnu.linkonce.this_module`'s size with the
 /// running kernel's `sizeof(struct module)`, which klpelf cannot know: the fixtures' 1024-byte
 /// section is accepted, though klpelf's `struct module` is 104, and so is any other size.
 #[test]
-fn row_18_is_not_checked() {
+fn this_module_size_is_not_checked() {
     let fixture = livepatch();
     let index = fixture.index(".gnu.linkonce.this_module");
     let mut elf = fixture.elf();
@@ -212,184 +240,233 @@ fn row_18_is_not_checked() {
 }
 
 // elf_validity_cache_index_sym(), _str() and _versions(): the symbol table, its link, the extended
+
+/// The section the symbol table links to must be `SHT_STRTAB` (since Linux 6.18): `.strtab` of
+/// type `SHT_PROGBITS`, and a symbol table that links to itself, are refused for that.
+#[test]
+fn index_str_type_symbol_string_table_not_strtab() {
+    let fixture = livepatch();
+    let symtab = fixture.symtab();
+    let mut elf = fixture.elf();
+    elf.set_shdr(symtab.link, SH_TYPE, 4, SHT_PROGBITS.into());
+    let label = format!("symbol string table section {} (.strtab)", symtab.link);
+    rejected(&elf, KlpelfCheck::IndexStrType, &[&label, "SHT_PROGBITS (1), not SHT_STRTAB"]);
+    let mut elf = fixture.elf();
+    elf.set_shdr(symtab.index, SH_LINK, 4, symtab.index as u64);
+    let label = format!("symbol string table section {} (.symtab)", symtab.index);
+    rejected(&elf, KlpelfCheck::IndexStrType, &[&label, "SHT_SYMTAB (2), not SHT_STRTAB"]);
+}
+
 // version sections.
 
 #[test]
-fn row_19_not_exactly_one_symbol_table() {
+fn index_sym_unique_not_exactly_one_symbol_table() {
     let fixture = livepatch();
     let symtab = fixture.symtab().index;
     let mut none = fixture.elf();
     none.set_shdr(symtab, SH_TYPE, 4, SHT_PROGBITS.into());
-    rejected(&none, "row 19", &["module has no symbols (stripped?)"]);
+    rejected(&none, KlpelfCheck::IndexSymUnique, &["module has no symbols (stripped?)"]);
     let mut two = fixture.elf();
     two.set_shdr(fixture.index(".comment"), SH_TYPE, 4, SHT_SYMTAB.into());
-    rejected(&two, "row 19", &["2 SHT_SYMTAB sections"]);
+    rejected(&two, KlpelfCheck::IndexSymUnique, &["2 SHT_SYMTAB sections"]);
 }
 
 #[test]
-fn row_20_symbol_table_link_out_of_range() {
+fn index_str_link_symbol_table_link_out_of_range() {
     let fixture = livepatch();
     let symtab = fixture.symtab().index;
     let mut elf = fixture.elf();
     elf.set_shdr(symtab, SH_LINK, 4, 0);
-    rejected(&elf, "row 20", &[&format!("symbol table section {symtab} (.symtab)"), "sh_link 0"]);
+    rejected(
+        &elf,
+        KlpelfCheck::IndexStrLink,
+        &[&format!("symbol table section {symtab} (.symtab)"), "sh_link 0"],
+    );
     let mut elf = fixture.elf();
     let count = fixture.sections.len() as u64;
     elf.set_shdr(symtab, SH_LINK, 4, count);
-    rejected(&elf, "row 20", &[&format!("sh_link {count}")]);
+    rejected(&elf, KlpelfCheck::IndexStrLink, &[&format!("sh_link {count}")]);
 }
 
 #[test]
-fn row_21_unpaired_extended_version_sections() {
+fn index_versions_pair_unpaired_extended_version_sections() {
     let fixture = livepatch();
     let mut elf = fixture.elf();
     elf.rename_like(fixture.index("__version_ext_names"), fixture.index(".comment"));
-    rejected(&elf, "row 21", &["present in __version_ext_crcs but __version_ext_names is missing"]);
+    rejected(
+        &elf,
+        KlpelfCheck::IndexVersionsPair,
+        &["present in __version_ext_crcs but __version_ext_names is missing"],
+    );
 }
 
 #[test]
-fn row_22_more_crcs_than_names() {
+fn index_versions_names_more_crcs_than_names() {
     let fixture = livepatch();
     let names = fixture.index("__version_ext_names");
     let mut elf = fixture.elf();
     // Keep only "a_long_symbol_name\0": one name for two CRCs.
     elf.set_shdr(names, SH_SIZE, 8, 19);
-    rejected(&elf, "row 22", &["(__version_ext_crcs)", "2 CRCs", "only 1"]);
+    rejected(&elf, KlpelfCheck::IndexVersionsNames, &["(__version_ext_crcs)", "2 CRCs", "only 1"]);
 }
 
 // elf_validity_cache_strtab(): the symbol string table and every symbol's name.
 
 #[test]
-fn row_23_empty_symbol_string_table() {
+fn strtab_empty_empty_symbol_string_table() {
     let fixture = livepatch();
     let strtab = fixture.symtab().link;
     let mut elf = fixture.elf();
     elf.set_shdr(strtab, SH_SIZE, 8, 0);
     rejected(
         &elf,
-        "row 23",
+        KlpelfCheck::StrtabEmpty,
         &[&format!("symbol string table section {strtab} (.strtab)"), "empty"],
     );
 }
 
 #[test]
-fn row_24_symbol_string_table_without_leading_nul() {
+fn strtab_leading_nul_symbol_string_table_without_leading_nul() {
     let fixture = livepatch();
     let mut elf = fixture.elf();
     let first = elf.contents(fixture.symtab().link).start;
     elf.0[first] = b'x';
-    rejected(&elf, "row 24", &["symbol string table", "start with a NUL"]);
+    rejected(&elf, KlpelfCheck::StrtabLeadingNul, &["symbol string table", "start with a NUL"]);
 }
 
 #[test]
-fn row_25_symbol_string_table_not_terminated() {
+fn strtab_nul_symbol_string_table_not_terminated() {
     let fixture = livepatch();
     let mut elf = fixture.elf();
     let last = elf.contents(fixture.symtab().link).end - 1;
     elf.0[last] = b'x';
-    rejected(&elf, "row 25", &["symbol string table", "end with a NUL"]);
+    rejected(&elf, KlpelfCheck::StrtabNul, &["symbol string table", "end with a NUL"]);
 }
 
 #[test]
-fn row_26_symbol_name_out_of_range() {
+fn strtab_name_symbol_name_out_of_range() {
     let fixture = livepatch();
     let symtab = fixture.symtab();
     let mut elf = fixture.elf();
     let size = elf.contents(symtab.link).len() as u64;
     let at = elf.sym_field(symtab.index, 5, ST_NAME);
     elf.set(at, 4, size);
-    rejected(&elf, "row 26", &["symbol 5", &format!("st_name {size}")]);
+    rejected(&elf, KlpelfCheck::StrtabName, &["symbol 5", &format!("st_name {size}")]);
 }
 
 // ------------------------------------------------------------------------------------------------
 // Reads the kernel makes without a bounds check, rejected by klpelf
 // ------------------------------------------------------------------------------------------------
 
-/// The section-name table's bytes, which `elf_validity_cache_secstrings()` reads even when the
-/// table's type (`SHT_NOBITS`) spared it `validate_section_offset()`.
+/// A section-name table of type `SHT_NOBITS` outside the file: `validate_section_offset()` skips
+/// it, and before the kernel checked the table's type, `elf_validity_cache_secstrings()` read its
+/// bytes anyway. The type check now rejects it first.
 #[test]
-fn gap_1_section_name_table_without_contents_outside_the_file() {
+fn secstrings_type_closes_the_read_of_a_name_table_without_contents() {
     let fixture = livepatch();
     let mut elf = fixture.elf();
     let len = elf.len() as u64;
     elf.set_shdr(fixture.shstrndx, SH_TYPE, 4, SHT_NOBITS.into());
     elf.set_shdr(fixture.shstrndx, SH_OFFSET, 8, len);
-    rejected(&elf, "gap 1", &["section-name table", "SHT_NOBITS", "extends past the end"]);
+    rejected(
+        &elf,
+        KlpelfCheck::SecstringsType,
+        &["section-name table", "SHT_NOBITS (8), not SHT_STRTAB"],
+    );
 }
 
 /// Section 0, which `elf_validity_cache_sechdrs()` reads even when `e_shnum` is 0 and its size
 /// check proved nothing.
 #[test]
-fn gap_2_section_0_outside_the_file_with_no_section_count() {
+fn section_0_outside_the_file_with_no_section_count() {
     let mut elf = livepatch().elf();
     let shoff = (elf.len() as u64 - 16) & !7;
     elf.set_hdr(E_SHNUM, 2, 0);
     elf.set_hdr(E_SHOFF, 8, shoff);
-    rejected(&elf, "gap 2", &["section 0"]);
+    rejected(&elf, KlpelfCheck::Section0InFile, &["section 0"]);
     // Also under extended numbering, where section 0 holds the count.
-    rejected_as(&elf.0, KLPELF_SETUP_ALLOW_XNUM, ENOEXEC, "gap 2", &["section 0"]);
+    rejected_as(
+        &elf.0,
+        KLPELF_SETUP_ALLOW_XNUM,
+        ENOEXEC,
+        KlpelfCheck::Section0InFile,
+        &["section 0"],
+    );
 }
 
 /// The names of `SHT_NULL` sections, which `elf_validity_cache_secstrings()` skips but the lookups
 /// by name (`find_sec()`, `find_any_unique_sec()`) compare.
 #[test]
-fn gap_3_null_section_name_out_of_range() {
+fn null_section_name_out_of_range() {
     let fixture = livepatch();
     let comment = fixture.index(".comment");
     let mut elf = fixture.elf();
     elf.set_shdr(comment, SH_TYPE, 4, 0);
     elf.set_shdr(comment, SH_NAME, 4, 0xffff_0000);
-    rejected(&elf, "gap 3", &[&format!("section {comment} "), "SHT_NULL"]);
+    rejected(&elf, KlpelfCheck::NullSectionName, &[&format!("section {comment} "), "SHT_NULL"]);
 }
 
-/// The symbol string table's bytes, which `elf_validity_cache_strtab()` reads whatever the table's
-/// type.
+/// A symbol string table of type `SHT_NOBITS` outside the file: before the kernel checked its
+/// type in `elf_validity_cache_index_str()`, `elf_validity_cache_strtab()` read its bytes anyway.
+/// The type check now rejects it first.
 #[test]
-fn gap_4_symbol_string_table_without_contents_outside_the_file() {
+fn index_str_type_closes_the_read_of_a_string_table_without_contents() {
     let fixture = livepatch();
     let strtab = fixture.symtab().link;
     let mut elf = fixture.elf();
     let len = elf.len() as u64;
     elf.set_shdr(strtab, SH_TYPE, 4, SHT_NOBITS.into());
     elf.set_shdr(strtab, SH_OFFSET, 8, len + 100);
-    rejected(&elf, "gap 4", &[&format!("symbol string table section {strtab}"), "SHT_NOBITS"]);
+    rejected(
+        &elf,
+        KlpelfCheck::IndexStrType,
+        &[&format!("symbol string table section {strtab}"), "SHT_NOBITS"],
+    );
 }
 
 /// Symbols' section indices, which `simplify_symbols()` uses to index the section headers.
 #[test]
-fn gap_5_symbol_section_index_out_of_range() {
+fn symbol_section_index_out_of_range() {
     let fixture = livepatch();
     let symtab = fixture.symtab().index;
     let count = fixture.sections.len();
     let mut elf = fixture.elf();
     let at = elf.sym_field(symtab, 4, ST_SHNDX);
     elf.set(at, 2, count as u64 + 5);
-    rejected(&elf, "gap 5", &["symbol 4", &format!("{count} sections")]);
+    rejected(&elf, KlpelfCheck::SymbolShndx, &["symbol 4", &format!("{count} sections")]);
     // A reserved index the loader would still use as an index.
     let mut elf = fixture.elf();
     elf.set(at, 2, 0xff05);
-    rejected(&elf, "gap 5", &["symbol 4", "reserved st_shndx 0xff05"]);
+    rejected(&elf, KlpelfCheck::SymbolShndx, &["symbol 4", "reserved st_shndx 0xff05"]);
     // SHN_XINDEX, meaningful only under extended numbering.
     let mut elf = fixture.elf();
     elf.set(at, 2, 0xffff);
-    rejected(&elf, "gap 5", &["symbol 4", "SHN_XINDEX", "KLPELF_SETUP_ALLOW_XNUM"]);
+    rejected(
+        &elf,
+        KlpelfCheck::SymbolShndx,
+        &["symbol 4", "SHN_XINDEX", "KLPELF_SETUP_ALLOW_XNUM"],
+    );
 }
 
 /// Relocations' symbol indices, which `apply_relocations()` uses to index the symbol table.
 #[test]
-fn gap_5_relocation_symbol_index_out_of_range() {
+fn relocation_symbol_index_out_of_range() {
     let fixture = livepatch();
     let rela = fixture.index(".rela.text");
     let mut elf = fixture.elf();
     let r_info = elf.contents(rela).start + 8;
     let kind = elf.get(r_info, 8) & 0xffff_ffff;
     elf.set(r_info, 8, (1000 << 32) | kind);
-    rejected(&elf, "gap 5", &[&format!("relocation section {rela} (.rela.text)"), "symbol 1000"]);
+    rejected(
+        &elf,
+        KlpelfCheck::RelocationSymbol,
+        &[&format!("relocation section {rela} (.rela.text)"), "symbol 1000"],
+    );
 }
 
 /// The bytes of the sections `load_info` indexes, which the loader reads whatever their type.
 #[test]
-fn gap_6_indexed_section_without_contents_outside_the_file() {
+fn indexed_section_without_contents_outside_the_file() {
     let fixture = livepatch();
     for name in [".modinfo", "__versions", "__version_ext_names", ".data..percpu"] {
         let index = fixture.index(name);
@@ -397,21 +474,25 @@ fn gap_6_indexed_section_without_contents_outside_the_file() {
         let len = elf.len() as u64;
         elf.set_shdr(index, SH_TYPE, 4, SHT_NOBITS.into());
         elf.set_shdr(index, SH_OFFSET, 8, len);
-        rejected(&elf, "gap 6", &[&format!("section {index} ({name})"), "SHT_NOBITS"]);
+        rejected(
+            &elf,
+            KlpelfCheck::IndexedInFile,
+            &[&format!("section {index} ({name})"), "SHT_NOBITS"],
+        );
     }
 }
 
 /// The bytes of an `SHT_NULL` section with `SHF_ALLOC`, which the loader copies into the module
 /// though `elf_validity_cache_sechdrs()` skips `SHT_NULL` sections.
 #[test]
-fn gap_7_loaded_null_section_outside_the_file() {
+fn loaded_null_section_outside_the_file() {
     let fixture = livepatch();
     let data = fixture.index(".data");
     let mut elf = fixture.elf();
     let len = elf.len() as u64;
     elf.set_shdr(data, SH_TYPE, 4, 0);
     elf.set_shdr(data, SH_OFFSET, 8, len);
-    rejected(&elf, "gap 7", &[&format!("section {data} (.data)"), "SHT_NULL"]);
+    rejected(&elf, KlpelfCheck::NullAllocInFile, &[&format!("section {data} (.data)"), "SHT_NULL"]);
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -433,7 +514,7 @@ fn alignment_of_the_section_header_table() {
     let table = elf.shoff()..elf.len().min(elf.shoff() + elf.get(E_SHNUM, 2) as usize * 64);
     let at = moved_misaligned(&mut elf, table);
     elf.set_hdr(E_SHOFF, 8, at);
-    rejected(&elf, "alignment", &[&format!("e_shoff {at}")]);
+    rejected(&elf, KlpelfCheck::Alignment, &[&format!("e_shoff {at}")]);
 }
 
 #[test]
@@ -444,7 +525,7 @@ fn alignment_of_the_symbol_table() {
     let contents = elf.contents(symtab);
     let at = moved_misaligned(&mut elf, contents);
     elf.set_shdr(symtab, SH_OFFSET, 8, at);
-    rejected(&elf, "alignment", &[&format!("symbol table section {symtab} (.symtab)")]);
+    rejected(&elf, KlpelfCheck::Alignment, &[&format!("symbol table section {symtab} (.symtab)")]);
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -462,7 +543,11 @@ fn extended_numbering_is_rejected_by_default_and_accepted_with_the_flag() {
     let elf = fixture.elf();
     assert_eq!(elf.get(E_SHNUM, 2), 0);
     assert_eq!(elf.get(E_SHSTRNDX, 2), 0xffff);
-    rejected(&elf, "row 8", &["extended section numbering", "KLPELF_SETUP_ALLOW_XNUM"]);
+    rejected(
+        &elf,
+        KlpelfCheck::SechdrsSection0,
+        &["extended section numbering", "KLPELF_SETUP_ALLOW_XNUM"],
+    );
 
     let image = Image::new(&fixture.bytes);
     let info = setup_ok(&image, KLPELF_SETUP_ALLOW_XNUM);
@@ -489,7 +574,7 @@ fn extended_numbering_checks_extended_symbol_indices() {
         &elf.0,
         KLPELF_SETUP_ALLOW_XNUM,
         ENOEXEC,
-        "gap 5",
+        KlpelfCheck::SymbolShndx,
         &["symbol 2", "section index 80000"],
     );
 }

@@ -6,6 +6,7 @@ mod support;
 use std::ffi::c_int;
 use std::mem::MaybeUninit;
 
+use klpelf::check_id::KlpelfCheck;
 use klpelf::ffi::klpelf_module_signature;
 use klpelf::layout::KlpelfSignature;
 use support::api::{last_error, rejected_as, setup_ok};
@@ -89,7 +90,7 @@ fn malformed_trailers_are_ebadmsg() {
     for bad in [too_long, signed(module, 10, signer), signed(module, 10, hash), short] {
         let (rc, message) = signature_of(&bad).unwrap_err();
         assert_eq!(rc, -libc::EBADMSG, "{message}");
-        rejected_as(&bad, 0, -libc::EBADMSG, "signature", &["malformed trailer"]);
+        rejected_as(&bad, 0, -libc::EBADMSG, KlpelfCheck::None, &["signature: malformed trailer"]);
     }
 }
 

@@ -7,7 +7,8 @@ use std::ffi::{c_char, c_int, CStr};
 use std::mem::{offset_of, MaybeUninit};
 use std::ptr;
 
-use klpelf::ffi::{klpelf_last_error, klpelf_setup_load_info};
+use klpelf::check_id::KlpelfCheck;
+use klpelf::ffi::{klpelf_last_error, klpelf_last_error_check, klpelf_setup_load_info};
 use klpelf::layout::{LoadInfo, Module};
 
 use super::elf::Elf;
@@ -140,27 +141,39 @@ pub fn setup_ok(image: &Image, flags: u32) -> LoadInfo {
     setup(image, flags).unwrap_or_else(|(rc, message)| panic!("setup failed ({rc}): {message}"))
 }
 
-/// Asserts that setup rejects `bytes` with `errno`, naming `check` first and mentioning each of
-/// `mentions`.
+/// Asserts that setup rejects `bytes` with `errno` by `check` (`klpelf_last_error_check()`), with
+/// a message that starts with the kernel function behind the check and mentions each of
+/// `mentions` (the section and the values involved).
 pub fn rejected_as(
     bytes: &[u8],
     flags: u32,
     errno: c_int,
-    check: &str,
+    check: KlpelfCheck,
     mentions: &[&str],
 ) -> String {
     let Err((rc, message)) = setup(&Image::new(bytes), flags) else {
         panic!("setup must fail");
     };
     assert_eq!(rc, errno, "{message}");
-    assert!(message.starts_with(&format!("{check}: ")), "expected {check:?} in {message:?}");
+    assert_eq!(klpelf_last_error_check(), check, "{message}");
+    let function = check.kernel_function();
+    let prefix = if check == KlpelfCheck::None {
+        String::new()
+    } else if check.is_kernels() {
+        format!("{function}: ")
+    } else if function.is_empty() {
+        "klpelf needs 8-byte aligned tables: ".to_owned()
+    } else {
+        format!("{function} would read out of bounds: ")
+    };
+    assert!(message.starts_with(&prefix), "expected {prefix:?} in {message:?}");
     for mention in mentions {
         assert!(message.contains(mention), "{message:?} does not mention {mention:?}");
     }
     message
 }
 
-/// Asserts `-ENOEXEC` from `check` for `elf`.
-pub fn rejected(elf: &Elf, check: &str, mentions: &[&str]) -> String {
+/// Setup rejects `elf` (flags 0) with `-ENOEXEC` by `check`; see [`rejected_as`].
+pub fn rejected(elf: &Elf, check: KlpelfCheck, mentions: &[&str]) -> String {
     rejected_as(&elf.0, 0, ENOEXEC, check, mentions)
 }

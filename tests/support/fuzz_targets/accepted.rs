@@ -11,7 +11,7 @@ use super::super::elf::{
     get_u16, get_u32, get_u64, EHDR, ET_REL, E_MACHINE, E_SHENTSIZE, E_SHNUM, E_SHOFF, E_SHSTRNDX,
     E_TYPE, HOST_DATA, REL, RELA, R_INFO, SHDR, SHF_ALLOC, SHF_RELA_LIVEPATCH, SHN_ABS, SHN_COMMON,
     SHN_LIVEPATCH, SHN_LORESERVE, SHN_UNDEF, SHN_XINDEX, SHT_NOBITS, SHT_NULL, SHT_REL, SHT_RELA,
-    SHT_SYMTAB, SHT_SYMTAB_SHNDX, ST_NAME, ST_SHNDX, SYM,
+    SHT_STRTAB, SHT_SYMTAB, SHT_SYMTAB_SHNDX, ST_NAME, ST_SHNDX, SYM,
 };
 use super::super::image::Image;
 use super::models::{model_elf_len, model_modinfo};
@@ -178,15 +178,19 @@ fn assert_sechdrs(elf: &[u8], allow_xnum: bool) -> Vec<Shdr> {
 }
 
 /// `elf_validity_cache_secstrings()`: the section-name table is a real section, non-empty,
-/// NUL-terminated, and holds the name of every section but the `SHT_NULL` ones. Also what the
-/// kernel reads unchecked: the table's bytes whatever its type, and the names of `SHT_NULL`
-/// sections, which its lookups by name compare. Returns the table's index and bytes.
+/// `SHT_STRTAB`, NUL-terminated, and holds the name of every section but the `SHT_NULL` ones.
+/// Also what the kernel reads unchecked: the names of `SHT_NULL` sections, which its lookups by
+/// name compare. Returns the table's index and bytes.
 fn assert_secstrings<'a>(elf: &'a [u8], shdrs: &[Shdr], allow_xnum: bool) -> (usize, &'a [u8]) {
     let e_shstrndx = u32::from(get_u16(elf, E_SHSTRNDX).unwrap());
     let shstrndx = if allow_xnum && e_shstrndx == SHN_XINDEX { shdrs[0].link } else { e_shstrndx };
     assert!(
         shstrndx != SHN_UNDEF && (shstrndx as usize) < shdrs.len(),
         "elf_validity_cache_secstrings: e_shstrndx != SHN_UNDEF && e_shstrndx < e_shnum"
+    );
+    assert_eq!(
+        shdrs[shstrndx as usize].sh_type, SHT_STRTAB,
+        "elf_validity_cache_secstrings: the section-name table is SHT_STRTAB"
     );
     let names = shdrs[shstrndx as usize]
         .bytes(elf)
@@ -264,6 +268,10 @@ fn assert_symtab<'a>(s: &Sections<'a>, i: &LoadInfoIndex) -> &'a [u8] {
     assert!(
         i.str != SHN_UNDEF && (i.str as usize) < s.count(),
         "elf_validity_cache_index_str: sh_link != SHN_UNDEF && sh_link < e_shnum"
+    );
+    assert_eq!(
+        s.shdrs[i.str as usize].sh_type, SHT_STRTAB,
+        "elf_validity_cache_index_str: the symbol string table is SHT_STRTAB"
     );
     assert_eq!(
         symtab.offset % 8,

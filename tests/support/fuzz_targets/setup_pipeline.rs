@@ -4,9 +4,10 @@
 use std::ffi::{c_int, CStr};
 use std::ptr;
 
+use klpelf::check_id::KlpelfCheck;
 use klpelf::ffi::{
-    copy_module_elf, klpelf_get_modinfo, klpelf_prepare_module, klpelf_release_module,
-    KLPELF_SETUP_ALLOW_XNUM,
+    copy_module_elf, klpelf_get_modinfo, klpelf_last_error_check, klpelf_prepare_module,
+    klpelf_release_module, KLPELF_SETUP_ALLOW_XNUM,
 };
 use klpelf::layout::{LoadInfo, Module, MODULE_NAME_LEN};
 
@@ -40,6 +41,13 @@ pub fn setup_pipeline(data: &[u8]) {
             Err((rc, message)) => {
                 let expected: &[c_int] = if trailer.is_err() { &[EBADMSG] } else { &[ENOEXEC] };
                 assert!(expected.contains(&rc), "setup failed with {rc}: {message}");
+                // The second run's verdict is the first's, so is the check behind it.
+                let check = klpelf_last_error_check();
+                assert_eq!(
+                    check != KlpelfCheck::None,
+                    rc == ENOEXEC,
+                    "{check:?} for {rc}: {message}"
+                );
                 assert!(plain.is_none(), "the flag rejected an image accepted without it");
                 continue;
             }
