@@ -1,0 +1,33 @@
+/*
+ * klpelf-inspect's output: names for ELF values, JSON strings, and the report of what a loader
+ * persisted (text or JSON) or of why klpelf rejected the module.
+ * SPDX-License-Identifier: GPL-2.0-only
+ */
+#ifndef KLPELF_INSPECT_OUTPUT_H
+#define KLPELF_INSPECT_OUTPUT_H
+
+#include <stddef.h>
+
+#include <klpelf.h>
+
+struct resolution;
+
+/* What was persisted, read back from mod->klp_info. */
+struct report {
+	const char *file;
+	size_t file_len;
+	const struct load_info *info;
+	const struct module *mod;
+	const struct klpelf_signature *sig; /* NULL when unsigned */
+	size_t count;
+};
+
+/* Prints `s` as a JSON string, quoted and escaped. */
+void json_string(const char *s);
+void print_text(const struct report *r);
+/* `res` is the --resolve result, NULL without --resolve. */
+void print_json(const struct report *r, const struct resolution *res);
+/* Why `step` failed with `err`, from klpelf_last_error() and klpelf_last_error_check(). */
+void print_rejection(const char *file, const char *step, int err, int json);
+
+#endif
