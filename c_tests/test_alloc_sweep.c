@@ -18,51 +18,63 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "buffer.h"
 #include "check.h"
 #include "counting_alloc.h"
+#include "failure.h"
 
-/* A module file in memory: malloc'd (so 8-aligned), with a pristine copy to restore between runs
- * (prepare rewrites the section headers in the image, as the kernel's loader does). */
+/* A module file in memory (8-aligned), with a pristine copy to restore between runs (prepare
+ * rewrites the section headers in the image, as the kernel's loader does). */
 struct file {
 	const char *path;
-	unsigned char *image;
-	unsigned char *pristine;
-	size_t len;
+	struct buffer image, pristine;
 };
 
 static int read_file(const char *path, struct file *f)
 {
-	FILE *fp = fopen(path, "rb");
-	long size;
+	int err;
 
 	memset(f, 0, sizeof(*f));
 	f->path = path;
-	if (!fp)
-		return -errno;
-	if (fseek(fp, 0, SEEK_END) != 0 || (size = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET) != 0) {
-		fclose(fp);
-		return -EIO;
+	err = buffer_read_file(&f->image, path, 0);
+	if (err)
+		return err;
+	err = buffer_copy(&f->pristine, f->image.bytes, f->image.len, 0);
+	if (err)
+		buffer_free(&f->image);
+	return err;
+}
+
+static void free_file(struct file *f)
+{
+	buffer_free(&f->image);
+	buffer_free(&f->pristine);
+}
+
+/* The steps of the pipeline, in order. */
+enum step { SETUP = 1, PREPARE, COPY };
+
+static const char *const step_names[] = { "", "klpelf_setup_load_info", "klpelf_prepare_module",
+					  "copy_module_elf" };
+
+static int call_step(int step, struct load_info *info, struct module *mod, const struct file *f,
+		     unsigned flags)
+{
+	switch (step) {
+	case SETUP:
+		return klpelf_setup_load_info(info, f->image.bytes, f->image.len, flags);
+	case PREPARE:
+		return klpelf_prepare_module(mod, info);
+	default:
+		return copy_module_elf(mod, info);
 	}
-	f->len = (size_t)size;
-	f->image = malloc(f->len ? f->len : 1);
-	f->pristine = malloc(f->len ? f->len : 1);
-	if (!f->image || !f->pristine || fread(f->image, 1, f->len, fp) != f->len) {
-		fclose(fp);
-		free(f->image);
-		free(f->pristine);
-		return -EIO;
-	}
-	fclose(fp);
-	memcpy(f->pristine, f->image, f->len);
-	return 0;
 }
 
 /* What a run did: the step that failed (0: none), its return code, allocations made. */
 struct outcome {
-	int failed_step; /* 1 setup, 2 prepare, 3 copy */
+	int failed_step;
 	int rc;
 	unsigned long allocs;
 };
@@ -71,7 +83,7 @@ struct outcome {
 struct saved {
 	struct load_info info;
 	struct module mod;
-	unsigned char *image;
+	struct buffer image;
 };
 
 static void save(struct saved *s, const struct load_info *info, const struct module *mod,
@@ -79,7 +91,7 @@ static void save(struct saved *s, const struct load_info *info, const struct mod
 {
 	memcpy(&s->info, info, sizeof(*info));
 	memcpy(&s->mod, mod, sizeof(*mod));
-	memcpy(s->image, f->image, f->len);
+	memcpy(s->image.bytes, f->image.bytes, f->image.len);
 }
 
 /* After a failed call: the code, a message, and nothing of the caller's changed. */
@@ -87,14 +99,13 @@ static void check_untouched(const char *step, int rc, const struct saved *s,
 			    const struct load_info *info, const struct module *mod,
 			    const struct file *f)
 {
-	const char *msg = klpelf_last_error();
+	char what[300];
 
-	if (!CHECK_EQ_INT(rc, -ENOMEM))
-		fprintf(stderr, "%s: %s failed with %d (%s)\n", f->path, step, rc, msg ? msg : "");
-	CHECK(msg != NULL && strstr(msg, "allocation") != NULL);
+	snprintf(what, sizeof(what), "%s: %s", f->path, step);
+	check_failure(what, rc, -ENOMEM, "allocation");
 	CHECK(memcmp(info, &s->info, sizeof(*info)) == 0);
 	CHECK(memcmp(mod, &s->mod, sizeof(*mod)) == 0);
-	CHECK(memcmp(f->image, s->image, f->len) == 0);
+	CHECK(memcmp(f->image.bytes, s->image.bytes, f->image.len) == 0);
 }
 
 /*
@@ -108,9 +119,9 @@ static struct outcome run(struct file *f, unsigned flags, int prepare, struct co
 	struct outcome o = { 0, 0, 0 };
 	struct load_info info;
 	struct module mod;
-	int rc;
+	int step, rc;
 
-	memcpy(f->image, f->pristine, f->len);
+	memcpy(f->image.bytes, f->pristine.bytes, f->image.len);
 	counting_alloc_reset(c);
 	c->fail_at = fail_at;
 	/* The caller's structs hold patterns, not zeros, so that any write shows; the pointers
@@ -124,28 +135,16 @@ static struct outcome run(struct file *f, unsigned flags, int prepare, struct co
 	mod.core_kallsyms.typetab = NULL;
 	mod.klp_info = NULL;
 
-	save(s, &info, &mod, f);
-	rc = klpelf_setup_load_info(&info, f->image, f->len, flags);
-	if (rc) {
-		o = (struct outcome){ 1, rc, c->allocs };
-		check_untouched("klpelf_setup_load_info", rc, s, &info, &mod, f);
-		goto release;
-	}
-	if (prepare) {
+	for (step = SETUP; step <= COPY; step++) {
+		if (step == PREPARE && !prepare)
+			continue;
 		save(s, &info, &mod, f);
-		rc = klpelf_prepare_module(&mod, &info);
+		rc = call_step(step, &info, &mod, f, flags);
 		if (rc) {
-			o = (struct outcome){ 2, rc, c->allocs };
-			check_untouched("klpelf_prepare_module", rc, s, &info, &mod, f);
+			o = (struct outcome){ step, rc, c->allocs };
+			check_untouched(step_names[step], rc, s, &info, &mod, f);
 			goto release;
 		}
-	}
-	save(s, &info, &mod, f);
-	rc = copy_module_elf(&mod, &info);
-	if (rc) {
-		o = (struct outcome){ 3, rc, c->allocs };
-		check_untouched("copy_module_elf", rc, s, &info, &mod, f);
-		goto release;
 	}
 	o.allocs = c->allocs;
 	CHECK(mod.klp_info != NULL);
@@ -154,9 +153,7 @@ static struct outcome run(struct file *f, unsigned flags, int prepare, struct co
 release:
 	klpelf_release_module(&mod);
 	CHECK(mod.klp_info == NULL && mod.core_kallsyms.symtab == NULL);
-	CHECK_EQ_U64(c->live_blocks, 0);
-	CHECK_EQ_U64(c->live_bytes, 0);
-	CHECK_EQ_U64(c->size_mismatches, 0);
+	counting_alloc_check_empty(c);
 	CHECK_EQ_U64(c->frees, c->allocs - (fail_at && fail_at <= c->allocs ? 1 : 0));
 	return o;
 }
@@ -172,15 +169,14 @@ static unsigned long sweep(struct file *f, struct counting_alloc *c)
 	int prepare = 1;
 	unsigned long n;
 
-	s.image = malloc(f->len ? f->len : 1);
-	if (!CHECK(s.image != NULL))
+	if (!CHECK_EQ_INT(buffer_copy(&s.image, f->image.bytes, f->image.len, 0), 0))
 		return 0;
 	/* Which flags the file needs, and whether it has a name for prepare. */
-	if (klpelf_setup_load_info(&probe, f->image, f->len, 0) == -ENOEXEC)
+	if (klpelf_setup_load_info(&probe, f->image.bytes, f->image.len, 0) == -ENOEXEC)
 		flags = KLPELF_SETUP_ALLOW_XNUM;
-	if (!CHECK_EQ_INT(klpelf_setup_load_info(&probe, f->image, f->len, flags), 0)) {
+	if (!CHECK_EQ_INT(klpelf_setup_load_info(&probe, f->image.bytes, f->image.len, flags), 0)) {
 		fprintf(stderr, "%s: rejected: %s\n", f->path, klpelf_last_error());
-		free(s.image);
+		buffer_free(&s.image);
 		return 0;
 	}
 	if (klpelf_prepare_module(&mod, &probe) == -ENOEXEC)
@@ -202,22 +198,20 @@ static unsigned long sweep(struct file *f, struct counting_alloc *c)
 	CHECK_EQ_INT(clean.failed_step, 0);
 	printf("%s: %lu allocation(s), each failed in turn%s%s\n", f->path, clean.allocs,
 	       flags ? " (extended numbering)" : "", prepare ? "" : " (no name: prepare skipped)");
-	free(s.image);
+	buffer_free(&s.image);
 	return clean.allocs;
 }
 
 int main(int argc, char **argv)
 {
 	struct counting_alloc c;
-	struct klpelf_allocator a = counting_allocator(&c);
 	int i, swept = 0;
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: %s FILE...\n", argv[0]);
 		return 2;
 	}
-	counting_alloc_reset(&c);
-	if (!CHECK_EQ_INT(klpelf_set_allocator(&a), 0))
+	if (!counting_alloc_install(&c))
 		return check_summary("test_alloc_sweep");
 	for (i = 1; i < argc; i++) {
 		struct file f;
@@ -231,10 +225,9 @@ int main(int argc, char **argv)
 			continue;
 		if (sweep(&f, &c) > 0)
 			swept++;
-		free(f.image);
-		free(f.pristine);
+		free_file(&f);
 	}
-	CHECK_EQ_INT(klpelf_set_allocator(NULL), 0);
+	counting_alloc_uninstall(&c);
 	if (swept == 0 && check_failures() == 0) {
 		printf("skipped: none of the files exists\n");
 		return 0;

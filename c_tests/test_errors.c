@@ -13,6 +13,7 @@
 #include "check.h"
 #include "counting_alloc.h"
 #include "expect.h"
+#include "failure.h"
 #include "synth.h"
 
 #define SECTIONS 8
@@ -37,18 +38,17 @@ static void input_reset(struct input *in, const struct synth *s)
 	in->info.sechdrs = in->sec;
 }
 
-/* Checks the last error of a failed call: present and non-empty. */
-static void check_last_error(const char *what, int rc)
+/* A fresh case: the valid input, and a copy of the generated module (klp_info NULL). */
+static void fresh_case(struct input *in, struct module *mod, const struct synth *s)
 {
-	const char *msg = klpelf_last_error();
-
-	if (CHECK(msg != NULL && msg[0] != '\0'))
-		printf("  %-42s -> %4d: %s\n", what, rc, msg);
+	input_reset(in, s);
+	memcpy(mod, &s->mod, sizeof(*mod));
 }
 
-/* Runs copy_module_elf(mod, info); when it fails, checks the last error and that neither *mod nor
- * *info changed. Returns its result. */
-static int copy_unchanged_on_failure(const char *what, struct module *mod, struct load_info *info)
+/* Runs copy_module_elf(mod, info); when it fails, checks the failure (the code `expected`, a
+ * message) and that neither *mod nor *info changed. Returns its result. */
+static int copy_unchanged_on_failure(const char *what, struct module *mod, struct load_info *info,
+				     int expected)
 {
 	struct module mod_before;
 	struct load_info info_before;
@@ -61,7 +61,7 @@ static int copy_unchanged_on_failure(const char *what, struct module *mod, struc
 	rc = copy_module_elf(mod, info);
 	if (rc == 0)
 		return rc;
-	check_last_error(what, rc);
+	check_failure(what, rc, expected, NULL);
 	if (mod)
 		CHECK_MEM_EQ(mod, &mod_before, sizeof(mod_before));
 	if (info)
@@ -73,8 +73,8 @@ static int copy_unchanged_on_failure(const char *what, struct module *mod, struc
 static void expect_failure(const char *what, struct module *mod, struct load_info *info,
 			   int expected)
 {
-	if (!CHECK_EQ_INT(copy_unchanged_on_failure(what, mod, info), expected))
-		fprintf(stderr, "  in case: %s\n", what);
+	if (!CHECK(copy_unchanged_on_failure(what, mod, info, expected) != 0))
+		fprintf(stderr, "  in case: %s: copy_module_elf() succeeded\n", what);
 }
 
 /* --- Corruptions of a valid input, each expected to give -EINVAL ---------------------------- */
@@ -151,8 +151,7 @@ static void bad_inputs(const struct synth *s)
 	struct module mod;
 	size_t i;
 
-	memcpy(&mod, &s->mod, sizeof(mod));
-	input_reset(&in, s);
+	fresh_case(&in, &mod, s);
 	expect_failure("mod NULL", NULL, &in.info, -EINVAL);
 	expect_failure("info NULL", &mod, NULL, -EINVAL);
 	expect_failure("mod and info NULL", NULL, NULL, -EINVAL);
@@ -174,8 +173,7 @@ static void already_persisted(const struct synth *s)
 	struct input in;
 	struct module mod;
 
-	memcpy(&mod, &s->mod, sizeof(mod));
-	input_reset(&in, s);
+	fresh_case(&in, &mod, s);
 	if (!CHECK_EQ_INT(copy_module_elf(&mod, &in.info), 0))
 		return;
 	CHECK_EQ_PTR(klpelf_last_error(), NULL);
@@ -189,14 +187,6 @@ static void already_persisted(const struct synth *s)
 }
 
 /* --- Allocation failures --------------------------------------------------------------------- */
-
-/* The counting allocator holds nothing and saw matching sizes only. */
-static void check_no_leak(const struct counting_alloc *c)
-{
-	CHECK_EQ_U64(c->live_blocks, 0);
-	CHECK_EQ_U64(c->live_bytes, 0);
-	CHECK_EQ_U64(c->size_mismatches, 0);
-}
 
 /* A successful copy through the counting allocator, then its free: everything comes back. */
 static void counted_copy(struct counting_alloc *c, struct module *mod, struct load_info *info)
@@ -213,21 +203,15 @@ static void counted_copy(struct counting_alloc *c, struct module *mod, struct lo
 	free_module_elf(mod);
 	CHECK_EQ_PTR(mod->klp_info, NULL);
 	CHECK_EQ_U64(c->frees, c->allocs);
-	check_no_leak(c);
+	counting_alloc_check_empty(c);
 }
 
-static void allocation_failures(const struct synth *s)
+static void allocation_failures(struct input *in, struct module *mod)
 {
 	struct counting_alloc c;
-	struct klpelf_allocator a = counting_allocator(&c);
-	struct input in;
-	struct module mod;
 	unsigned long n;
 
-	input_reset(&in, s);
-	memcpy(&mod, &s->mod, sizeof(mod));
-	counting_alloc_reset(&c);
-	if (!CHECK_EQ_INT(klpelf_set_allocator(&a), 0))
+	if (!counting_alloc_install(&c))
 		return;
 	for (n = 1; n <= MAX_ALLOCATIONS; n++) {
 		char what[64];
@@ -236,41 +220,34 @@ static void allocation_failures(const struct synth *s)
 		counting_alloc_reset(&c);
 		c.fail_at = n;
 		snprintf(what, sizeof(what), "allocation %lu of the copy fails", n);
-		rc = copy_unchanged_on_failure(what, &mod, &in.info);
+		rc = copy_unchanged_on_failure(what, mod, &in->info, -ENOMEM);
 		if (rc == 0)
 			break;
-		CHECK_EQ_INT(rc, -ENOMEM);
 		CHECK_EQ_U64(c.allocs, n);
-		check_no_leak(&c);
+		counting_alloc_check_empty(&c);
 	}
 	if (CHECK(n <= MAX_ALLOCATIONS))
-		counted_copy(&c, &mod, &in.info);
-	CHECK_EQ_INT(klpelf_set_allocator(NULL), 0);
+		counted_copy(&c, mod, &in->info);
+	counting_alloc_uninstall(&c);
 }
 
 /* An allocator breaking its contract with a block not 8-aligned gets it back: -ENOMEM, no leak.
  * One aligned to 8 but not 16 is fine. */
-static void misaligned_blocks(const struct synth *s)
+static void misaligned_blocks(struct input *in, struct module *mod)
 {
 	struct counting_alloc c;
-	struct klpelf_allocator a = counting_allocator(&c);
-	struct input in;
-	struct module mod;
 
-	input_reset(&in, s);
-	memcpy(&mod, &s->mod, sizeof(mod));
-	counting_alloc_reset(&c);
-	c.misalign = 4;
-	if (!CHECK_EQ_INT(klpelf_set_allocator(&a), 0))
+	if (!counting_alloc_install(&c))
 		return;
-	expect_failure("allocator returns a 4-aligned block", &mod, &in.info, -ENOMEM);
+	c.misalign = 4;
+	expect_failure("allocator returns a 4-aligned block", mod, &in->info, -ENOMEM);
 	CHECK_EQ_U64(c.frees, c.allocs);
-	check_no_leak(&c);
+	counting_alloc_check_empty(&c);
 	counting_alloc_reset(&c);
 	c.misalign = 8;
-	if (CHECK_EQ_INT(copy_module_elf(&mod, &in.info), 0))
-		counted_copy(&c, &mod, &in.info);
-	CHECK_EQ_INT(klpelf_set_allocator(NULL), 0);
+	if (CHECK_EQ_INT(copy_module_elf(mod, &in->info), 0))
+		counted_copy(&c, mod, &in->info);
+	counting_alloc_uninstall(&c);
 }
 
 /* --- Replacing the allocator ----------------------------------------------------------------- */
@@ -278,11 +255,7 @@ static void misaligned_blocks(const struct synth *s)
 /* klpelf_set_allocator(a) must fail with `expected` and leave a non-empty last error. */
 static void expect_set_failure(const char *what, const struct klpelf_allocator *a, int expected)
 {
-	int rc = klpelf_set_allocator(a);
-
-	if (!CHECK_EQ_INT(rc, expected))
-		fprintf(stderr, "  in case: %s\n", what);
-	check_last_error(what, rc);
+	check_failure(what, klpelf_set_allocator(a), expected, NULL);
 }
 
 /* Another copy, made and freed while `mod` holds one: its blocks come from `c`. */
@@ -305,11 +278,10 @@ static void second_copy_from(const struct counting_alloc *c, struct input *in,
 static void busy_allocator(struct input *in, struct module *mod)
 {
 	struct counting_alloc ca, cb;
-	struct klpelf_allocator a = counting_allocator(&ca), b = counting_allocator(&cb);
+	struct klpelf_allocator b = counting_allocator(&cb);
 
-	counting_alloc_reset(&ca);
 	counting_alloc_reset(&cb);
-	CHECK_EQ_INT(klpelf_set_allocator(&a), 0);
+	counting_alloc_install(&ca);
 	if (!CHECK_EQ_INT(copy_module_elf(mod, &in->info), 0))
 		return;
 	expect_set_failure("set_allocator(b) with a block live", &b, -EBUSY);
@@ -317,7 +289,7 @@ static void busy_allocator(struct input *in, struct module *mod)
 	second_copy_from(&ca, in, mod);
 	free_module_elf(mod);
 	CHECK_EQ_U64(ca.frees, ca.allocs);
-	check_no_leak(&ca);
+	counting_alloc_check_empty(&ca);
 	CHECK_EQ_U64(cb.allocs + cb.frees, 0);
 	CHECK_EQ_INT(klpelf_set_allocator(&b), 0);
 	CHECK_EQ_PTR(klpelf_last_error(), NULL);
@@ -342,8 +314,7 @@ static void incomplete_allocator(struct input *in, struct module *mod)
 		CHECK(ca.allocs > 0 && ca.live_blocks > 0);
 		free_module_elf(mod);
 	}
-	check_no_leak(&ca);
-	CHECK_EQ_INT(klpelf_set_allocator(NULL), 0);
+	counting_alloc_uninstall(&ca);
 }
 
 /*
@@ -353,14 +324,13 @@ static void incomplete_allocator(struct input *in, struct module *mod)
 static void default_allocator(struct input *in, struct module *mod)
 {
 	struct counting_alloc ca;
-	struct klpelf_allocator a = counting_allocator(&ca);
 	struct module second;
 
 	counting_alloc_reset(&ca);
 	CHECK_EQ_INT(klpelf_set_allocator(NULL), 0);
 	if (!CHECK_EQ_INT(copy_module_elf(mod, &in->info), 0))
 		return;
-	CHECK_EQ_INT(klpelf_set_allocator(&a), 0);
+	counting_alloc_install(&ca);
 	CHECK_EQ_PTR(klpelf_last_error(), NULL);
 	memcpy(&second, mod, sizeof(second));
 	second.klp_info = NULL;
@@ -372,28 +342,31 @@ static void default_allocator(struct input *in, struct module *mod)
 	free_module_elf(mod); /* malloc's block, freed by free() with `a` current */
 	CHECK_EQ_U64(ca.allocs, 1);
 	CHECK_EQ_U64(ca.frees, 1);
-	check_no_leak(&ca);
-	CHECK_EQ_INT(klpelf_set_allocator(NULL), 0);
+	counting_alloc_uninstall(&ca);
 	if (CHECK_EQ_INT(copy_module_elf(mod, &in->info), 0))
 		free_module_elf(mod);
 	CHECK_EQ_U64(ca.allocs + ca.frees, 2);
 }
 
-static void allocator_rules(const struct synth *s)
+/* A group of checks on one case; each leaves the module without a copy. */
+typedef void case_check(struct input *in, struct module *mod);
+
+static void run_on_fresh_case(const struct synth *s, case_check *const *checks)
 {
 	struct input in;
 	struct module mod;
 
-	input_reset(&in, s);
-	memcpy(&mod, &s->mod, sizeof(mod));
-	busy_allocator(&in, &mod);
-	incomplete_allocator(&in, &mod);
-	default_allocator(&in, &mod);
+	fresh_case(&in, &mod, s);
+	for (; *checks; checks++)
+		(*checks)(&in, &mod);
 	CHECK_EQ_PTR(mod.klp_info, NULL);
 }
 
 int main(void)
 {
+	static case_check *const allocation[] = { allocation_failures, misaligned_blocks, NULL };
+	static case_check *const replacement[] = { busy_allocator, incomplete_allocator,
+						   default_allocator, NULL };
 	uint64_t rng = 0x6572726f7273ULL;
 	struct synth s;
 
@@ -404,10 +377,9 @@ int main(void)
 	bad_inputs(&s);
 	already_persisted(&s);
 	printf("allocation failures:\n");
-	allocation_failures(&s);
-	misaligned_blocks(&s);
+	run_on_fresh_case(&s, allocation);
 	printf("klpelf_set_allocator errors:\n");
-	allocator_rules(&s);
+	run_on_fresh_case(&s, replacement);
 	synth_fini(&s);
 	return check_summary("test_errors");
 }

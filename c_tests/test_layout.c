@@ -1,7 +1,8 @@
 /*
- * test_layout.c: the C header's structs have the kernel's layouts (kernel-contract.md section 2),
- * proven at compile time; the version string matches the header's macros.
- * SPDX-License-Identifier: GPL-2.0-only
+ * test_layout.c: the C header's structs have the sizes and field offsets of the kernel's on x86-64
+ * (struct klp_modinfo, struct mod_kallsyms, struct load_info and its index as in v6.14; klpelf's
+ * struct module keeps the kernel's order of the members it has), proven at compile time; the
+ * version string matches the header's macros. SPDX-License-Identifier: GPL-2.0-only
  */
 
 #include <stddef.h>

@@ -8,9 +8,9 @@
 
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "buffer.h"
 #include "check.h"
 #include "expect.h"
 #include "fixture.h"
@@ -50,11 +50,11 @@ static int parse_and_persist(void *image, size_t len)
 /* The first `len` bytes of the file, in a block of exactly that size. */
 static void try_truncated(const unsigned char *file, size_t len)
 {
-	void *copy = fixture_memdup(file, len);
+	struct buffer copy;
 
-	if (copy)
-		parse_and_persist(copy, len);
-	free(copy);
+	if (CHECK_EQ_INT(buffer_copy(&copy, file, len, 0), 0))
+		parse_and_persist(copy.bytes, len);
+	buffer_free(&copy);
 }
 
 static void truncations(const unsigned char *file, size_t len)

@@ -12,9 +12,9 @@
  */
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "buffer.h"
 #include "check.h"
 #include "counting_alloc.h"
 #include "expect.h"
@@ -89,33 +89,30 @@ static int persist_counted(const struct mode *mode, struct loaded_object *obj,
 			   const struct module *mod)
 {
 	struct counting_alloc c;
-	struct klpelf_allocator a = counting_allocator(&c);
 
-	counting_alloc_reset(&c);
-	if (!CHECK_EQ_INT(klpelf_set_allocator(&a), 0))
+	if (!counting_alloc_install(&c))
 		return 0;
 	mode->persist(obj, mod);
 	CHECK(c.allocs > 0);
 	CHECK_EQ_U64(c.frees, c.allocs);
-	CHECK_EQ_U64(c.live_blocks + c.live_bytes + c.size_mismatches, 0);
-	return CHECK_EQ_INT(klpelf_set_allocator(NULL), 0);
+	return counting_alloc_uninstall(&c);
 }
 
 static void run(const struct mode *mode, const char *path)
 {
 	struct loaded_object obj;
 	struct module mod;
-	void *pristine;
+	struct buffer pristine;
 
 	if (!fixture_open(path, &obj, &mod))
 		return;
 	printf("%s: %u sections, section names at %u, symbols at %u, e_shnum %u\n", path,
 	       obj.shnum, obj.shstrndx, obj.info.index.sym, obj.info.hdr->e_shnum);
 	mode->check_fixture(&obj);
-	pristine = fixture_memdup(obj.image, obj.len);
-	if (pristine && persist_counted(mode, &obj, &mod))
-		CHECK_MEM_EQ(obj.image, pristine, obj.len);
-	free(pristine);
+	if (CHECK_EQ_INT(buffer_copy(&pristine, obj.image, obj.len, 0), 0) &&
+	    persist_counted(mode, &obj, &mod))
+		CHECK_MEM_EQ(obj.image, pristine.bytes, obj.len);
+	buffer_free(&pristine);
 	fixture_close(&obj, &mod);
 }
 

@@ -114,7 +114,6 @@ static void run_threads(struct shared *sh)
 int main(int argc, char **argv)
 {
 	struct counting_alloc c;
-	struct klpelf_allocator a = counting_allocator(&c);
 	struct shared sh;
 	unsigned i;
 
@@ -125,9 +124,8 @@ int main(int argc, char **argv)
 	if (!fixture_open(argv[1], &sh.obj, &sh.mod))
 		return check_summary("test_threads");
 	memcpy(&sh.oracle, &sh.mod, sizeof(sh.oracle));
-	counting_alloc_reset(&c);
-	if (CHECK_EQ_INT(oracle_copy_module_elf(&sh.oracle, &sh.obj.info), 0) &&
-	    CHECK_EQ_INT(klpelf_set_allocator(&a), 0)) {
+	if (counting_alloc_install(&c) &&
+	    CHECK_EQ_INT(oracle_copy_module_elf(&sh.oracle, &sh.obj.info), 0)) {
 		for (i = 0; i < 2; i++)
 			CHECK_EQ_INT(pthread_barrier_init(&sh.phase[i], NULL, THREADS), 0);
 		run_threads(&sh);
@@ -139,8 +137,7 @@ int main(int argc, char **argv)
 	       THREADS, c.allocs, c.frees, c.live_blocks, c.size_mismatches);
 	CHECK(c.allocs >= (unsigned long)THREADS * CYCLES);
 	CHECK_EQ_U64(c.frees, c.allocs);
-	CHECK_EQ_U64(c.live_blocks + c.live_bytes + c.size_mismatches, 0);
-	CHECK_EQ_INT(klpelf_set_allocator(NULL), 0);
+	counting_alloc_uninstall(&c);
 	fixture_close(&sh.obj, &sh.mod);
 	return check_summary("test_threads");
 }

@@ -61,10 +61,13 @@ klpelf_valgrind_test(c_differential $<TARGET_FILE:test_differential>)
 klpelf_valgrind_test(c_errors $<TARGET_FILE:test_errors>)
 klpelf_valgrind_test(c_free $<TARGET_FILE:test_free>)
 klpelf_valgrind_test(c_threads $<TARGET_FILE:test_threads> ${klpelf_vg_fixtures}/module.o)
-klpelf_valgrind_test(c_livepatch_names $<TARGET_FILE:test_livepatch> names)
-klpelf_valgrind_test(c_livepatch_walk $<TARGET_FILE:test_livepatch> walk
+klpelf_valgrind_test(c_livepatch_names $<TARGET_FILE:test_livepatch_names>)
+klpelf_valgrind_test(c_livepatch_symbol_map $<TARGET_FILE:test_livepatch_symbol_map>)
+klpelf_valgrind_test(c_livepatch_walk $<TARGET_FILE:test_livepatch_walk>
+  ${klpelf_vg_fixtures}/livepatch.o)
+klpelf_valgrind_test(c_livepatch_resolve $<TARGET_FILE:test_livepatch_resolve>
   ${klpelf_vg_fixtures}/livepatch.o ${klpelf_vg_fixtures}/livepatch_bad.o)
-klpelf_valgrind_test(c_livepatch_corrupt $<TARGET_FILE:test_livepatch> corrupt
+klpelf_valgrind_test(c_livepatch_corrupt $<TARGET_FILE:test_livepatch_corrupt>
   ${klpelf_vg_fixtures}/livepatch.o)
 klpelf_valgrind_test(c_alloc_sweep $<TARGET_FILE:test_alloc_sweep> ${klpelf_vg_fixtures}/module.o
   ${klpelf_vg_sample})

@@ -11,10 +11,7 @@
 
 #include "module_shape.h"
 
-MODINFO(name, "klpelf_sample");
-MODINFO(license, "GPL");
-MODINFO(livepatch, "Y");
-MODINFO(description, "klpelf's bundled sample livepatch module");
+LIVEPATCH_MODINFO("klpelf_sample", "klpelf's bundled sample livepatch module");
 
 static const struct modversion_info versions[] __attribute__((section("__versions"), used)) = {
 	{ 0x1c5ab3b5UL, "klp_enable_patch" },
@@ -32,30 +29,16 @@ static int sample_init(void)
 	return livepatch_cmdline_proc_show((void *)0, (void *)0);
 }
 
-struct this_module_stub __this_module
-	__attribute__((section(".gnu.linkonce.this_module"), used)) = {
-		.name = "klpelf_sample",
-		.init = sample_init,
-	};
+THIS_MODULE("klpelf_sample", sample_init, 0);
 
 /*
- * The vmlinux symbols the patch uses, named in the livepatch format: `.klp.sym.<object>.<symbol>,
- * <position>`. cmdline_proc_show is unique in vmlinux (position 0); load_elf_binary exists twice in
- * kernels with compat ELF support (fs/binfmt_elf.c and fs/compat_binfmt_elf.c), so its first
- * occurrence is named by position 1. The names contain a comma, so the assembler must see them
- * quoted: GCC writes asm labels as they are, clang quotes them itself.
+ * The vmlinux symbols the patch uses. cmdline_proc_show is unique in vmlinux (position 0);
+ * load_elf_binary exists twice in kernels with compat ELF support (fs/binfmt_elf.c and
+ * fs/compat_binfmt_elf.c), so its first occurrence is named by position 1.
  */
-extern char klp_cmdline_proc_show[] __asm__(KLP_SYM(".klp.sym.vmlinux.cmdline_proc_show,0"));
-extern char klp_load_elf_binary[] __asm__(KLP_SYM(".klp.sym.vmlinux.load_elf_binary,1"));
+KLP_SYMBOL(klp_cmdline_proc_show, ".klp.sym.vmlinux.cmdline_proc_show,0");
+KLP_SYMBOL(klp_load_elf_binary, ".klp.sym.vmlinux.load_elf_binary,1");
 
-/*
- * The references, kept in a section of their own so its relocations use livepatch symbols only;
- * klp_convert moves them (.rela.rodata.klp_refs) into the placeholder below, which becomes the
- * livepatch relocation section (SHT_RELA, SHF_ALLOC | SHF_INFO_LINK | SHF_RELA_LIVEPATCH).
- */
-const void *const klp_refs[] __attribute__((section(".rodata.klp_refs"), used)) = {
-	klp_cmdline_proc_show,
-	klp_load_elf_binary,
-};
-static const char klp_rela_placeholder[1]
-	__attribute__((section(".klp.rela.vmlinux..rodata.klp_refs"), used)) = { 0 };
+/* The references: klp_convert moves their relocations (.rela.rodata.klp_refs) into
+ * .klp.rela.vmlinux..rodata.klp_refs (SHT_RELA, SHF_ALLOC | SHF_INFO_LINK | SHF_RELA_LIVEPATCH). */
+KLP_RELA_SECTION(vmlinux, klp_refs, klp_cmdline_proc_show, klp_load_elf_binary);

@@ -25,10 +25,11 @@ if(CMAKE_C_COMPILER_ID STREQUAL "GNU")
   list(APPEND KLPELF_NOSTDLIB_CFLAGS -fno-tree-loop-distribute-patterns)
 endif()
 
-# klpelf_nostdlib_program(<name> <library target>): nostdlib.c and the image, linked -nostdlib
-# -static against <library target> (the freestanding libklpelf).
+# klpelf_nostdlib_program(<name> <library target>): nostdlib.c, the checks (pipeline.c) and the
+# image, linked -nostdlib -static against <library target> (the freestanding libklpelf).
 function(klpelf_nostdlib_program name library)
-  add_executable(${name} "${KLPELF_NOSTDLIB_DIR}/nostdlib.c" "${KLPELF_NOSTDLIB_DIR}/image.S")
+  add_executable(${name} "${KLPELF_NOSTDLIB_DIR}/nostdlib.c" "${KLPELF_NOSTDLIB_DIR}/pipeline.c"
+    "${KLPELF_NOSTDLIB_DIR}/image.S")
   add_dependencies(${name} klpelf_nostdlib_module)
   set_target_properties(${name} PROPERTIES C_STANDARD 99 C_STANDARD_REQUIRED ON C_EXTENSIONS OFF)
   target_compile_options(${name} PRIVATE

@@ -5,7 +5,6 @@
 #include "fixture.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
@@ -33,13 +32,4 @@ void fixture_close(struct loaded_object *obj, struct module *mod)
 {
 	free_core_kallsyms(mod);
 	unload_object(obj);
-}
-
-void *fixture_memdup(const void *src, size_t n)
-{
-	void *p = malloc(n ? n : 1);
-
-	if (CHECK(p != NULL))
-		memcpy(p, src, n);
-	return p;
 }

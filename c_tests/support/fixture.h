@@ -19,7 +19,4 @@ int fixture_open(const char *path, struct loaded_object *obj, struct module *mod
 /* Frees what fixture_open() made. */
 void fixture_close(struct loaded_object *obj, struct module *mod);
 
-/* A malloc'd copy of n bytes, or NULL (checked). */
-void *fixture_memdup(const void *src, size_t n);
-
 #endif /* KLPELF_FIXTURE_H */

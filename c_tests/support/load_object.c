@@ -1,55 +1,19 @@
 /*
  * load_object.c: see load_object.h. SPDX-License-Identifier: GPL-2.0-only
  *
- * The checks follow the kernel's (kernel-contract.md section 4) where they matter for reading the
- * file safely, and close the kernel's gaps: nothing is read before it is proven inside the file.
+ * The checks follow the kernel's ELF checks (elf_validity_cache_copy() and the functions it calls)
+ * where they matter for reading the file safely, and go further where the kernel reads without a
+ * bounds check: nothing is read before it is proven inside the file.
  */
 
 #include "load_object.h"
 
 #include <errno.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* The length of an open file, or -1. */
-static long file_length(FILE *f)
-{
-	long size;
-
-	if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0)
-		return -1;
-	return size;
-}
-
-/* Reads the whole file into a malloc'd buffer (malloc's alignment suits every ELF64 record). */
-static int read_file(const char *path, void **image, size_t *len)
-{
-	FILE *f;
-	long size;
-	int err = 0;
-
-	errno = 0;
-	f = fopen(path, "rb");
-	if (!f)
-		return errno ? -errno : -ENOENT;
-	size = file_length(f);
-	if (size < 0)
-		err = -EIO;
-	else if (!(*image = malloc(size ? (size_t)size : 1)))
-		err = -ENOMEM;
-	else if (fread(*image, 1, (size_t)size, f) != (size_t)size)
-		err = -EIO;
-	else
-		*len = (size_t)size;
-	fclose(f);
-	if (err) {
-		free(*image);
-		*image = NULL;
-	}
-	return err;
-}
+#include "buffer.h"
 
 static int host_data_encoding(void)
 {
@@ -245,12 +209,15 @@ static int parse(struct loaded_object *o)
 
 int load_object_file(const char *path, struct loaded_object *out)
 {
+	struct buffer file;
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	err = read_file(path, &out->image, &out->len);
+	err = buffer_read_file(&file, path, 0);
 	if (err)
 		return err;
+	out->image = file.bytes;
+	out->len = file.len;
 	out->owns_image = 1;
 	err = parse(out);
 	if (err)
@@ -276,7 +243,7 @@ int load_object_image(void *image, size_t len, struct loaded_object *out)
 void unload_object(struct loaded_object *obj)
 {
 	if (obj->owns_image)
-		free(obj->image);
+		block_free(obj->image, obj->len, 0);
 	memset(obj, 0, sizeof(*obj));
 }
 

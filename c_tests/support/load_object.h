@@ -1,7 +1,8 @@
 /*
  * load_object.h: reads an ELF64 relocatable object into memory and fills a `struct load_info` the
- * way the kernel's module loader would before it calls copy_module_elf(). Test and example code
- * only; it depends on nothing but klpelf.h and the C library. SPDX-License-Identifier: GPL-2.0-only
+ * way the kernel's module loader would before it calls copy_module_elf(). Test code only; it
+ * depends on nothing but klpelf.h, buffer.h and the C library.
+ * SPDX-License-Identifier: GPL-2.0-only
  *
  * Typical use:
  *
@@ -25,7 +26,7 @@
 
 /* An object file read into memory. Every pointer in `info` points into `image`. */
 struct loaded_object {
-	void *image;           /* the file's bytes, malloc'd (so aligned to at least 8) */
+	void *image;           /* the file's bytes, 8-aligned (buffer.h) */
 	size_t len;            /* the file's length */
 	struct load_info info; /* filled as the kernel's loader would; `info.mod` is NULL */
 	unsigned int shnum;    /* section count (sechdrs[0].sh_size under extended numbering) */

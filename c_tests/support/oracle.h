@@ -1,7 +1,7 @@
 /*
- * oracle.h: the kernel's copy_module_elf() / free_module_elf() (kernel/module/livepatch.c), in
- * plain C from kernel-contract.md section 1, as the reference klpelf is compared with. Test code
- * only. SPDX-License-Identifier: GPL-2.0-only
+ * oracle.h: the kernel's copy_module_elf() / free_module_elf() (kernel/module/livepatch.c),
+ * transcribed into plain C with kmalloc/kmemdup/kfree as malloc/memdup/free, as the reference
+ * klpelf is compared with. Test code only. SPDX-License-Identifier: GPL-2.0-only
  *
  * Like the kernel, the oracle validates nothing and reads e_shnum / e_shstrndx as they are, so it
  * cannot handle extended section numbering (e_shnum == 0).
