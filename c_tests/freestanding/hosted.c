@@ -1,7 +1,7 @@
 /*
  * hosted.c: the freestanding test programs' checks (pipeline.c) as an ordinary program, with a C
  * library and main, against the std libklpelf.a: the same code path as the -nostdlib program, to
- * compare with it (README, "The freestanding build"). The std library allocates with malloc until
+ * compare with it (docs/freestanding.md). The std library allocates with malloc until
  * an allocator is set and reads files, so the checks run with has_default_allocator set.
  * SPDX-License-Identifier: GPL-2.0-only
  */
