@@ -157,14 +157,7 @@ pub unsafe fn free_klp_info(module: &mut Module) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn hdr(shnum: u16, shstrndx: u16) -> Elf64_Ehdr {
-        Elf64_Ehdr { e_shnum: shnum, e_shstrndx: shstrndx, ..Default::default() }
-    }
-
-    fn sec0(size: u64, link: u32) -> Elf64_Shdr {
-        Elf64_Shdr { sh_size: size, sh_link: link, ..Default::default() }
-    }
+    use crate::section_table::tests::{hdr, sec0};
 
     #[test]
     fn copies_understand_extended_numbering() {

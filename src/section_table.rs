@@ -144,14 +144,16 @@ impl<'a> Image<'a> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn hdr(shnum: u16, shstrndx: u16) -> Elf64_Ehdr {
+    /// A header with only the numbering fields set.
+    pub(crate) fn hdr(shnum: u16, shstrndx: u16) -> Elf64_Ehdr {
         Elf64_Ehdr { e_shnum: shnum, e_shstrndx: shstrndx, ..Default::default() }
     }
 
-    fn sec0(size: u64, link: u32) -> Elf64_Shdr {
+    /// A section 0 holding a count and a name table index, as extended numbering does.
+    pub(crate) fn sec0(size: u64, link: u32) -> Elf64_Shdr {
         Elf64_Shdr { sh_size: size, sh_link: link, ..Default::default() }
     }
 
