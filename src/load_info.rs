@@ -49,6 +49,49 @@ fn load_info(base: *mut u8, checked: &Checked) -> LoadInfo {
     }
 }
 
+/// Stores `info` at `dst` field by field over zeroed memory, so that the padding after `sig_ok`
+/// reads as zeros: a caller may compare the struct with `memcmp`, and a copy of a Rust value
+/// would leave those bytes undefined.
+///
+/// # Safety
+/// `dst` must be valid for writes of a `struct load_info`.
+pub unsafe fn store(info: LoadInfo, dst: *mut LoadInfo) {
+    let LoadInfo {
+        name,
+        r#mod,
+        hdr,
+        len,
+        sechdrs,
+        secstrings,
+        strtab,
+        symoffs,
+        stroffs,
+        init_typeoffs,
+        core_typeoffs,
+        sig_ok,
+        mod_kallsyms_init_off,
+        index,
+    } = info;
+    // SAFETY: the caller's contract; each field is written through its own in-bounds place.
+    unsafe {
+        dst.write_bytes(0, 1);
+        ptr::addr_of_mut!((*dst).name).write(name);
+        ptr::addr_of_mut!((*dst).r#mod).write(r#mod);
+        ptr::addr_of_mut!((*dst).hdr).write(hdr);
+        ptr::addr_of_mut!((*dst).len).write(len);
+        ptr::addr_of_mut!((*dst).sechdrs).write(sechdrs);
+        ptr::addr_of_mut!((*dst).secstrings).write(secstrings);
+        ptr::addr_of_mut!((*dst).strtab).write(strtab);
+        ptr::addr_of_mut!((*dst).symoffs).write(symoffs);
+        ptr::addr_of_mut!((*dst).stroffs).write(stroffs);
+        ptr::addr_of_mut!((*dst).init_typeoffs).write(init_typeoffs);
+        ptr::addr_of_mut!((*dst).core_typeoffs).write(core_typeoffs);
+        ptr::addr_of_mut!((*dst).sig_ok).write(sig_ok);
+        ptr::addr_of_mut!((*dst).mod_kallsyms_init_off).write(mod_kallsyms_init_off);
+        ptr::addr_of_mut!((*dst).index).write(index);
+    }
+}
+
 /// The image `info` describes: `info->len` bytes at `info->hdr`, re-opened with its section table.
 ///
 /// # Safety

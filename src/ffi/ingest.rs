@@ -3,6 +3,7 @@
 //! and the appended signature.
 
 use core::ffi::{c_char, c_int, c_uint, c_void};
+use core::ptr;
 
 use super::{boundary, bytes, c_str, non_null};
 use crate::error::Error;
@@ -73,7 +74,7 @@ pub unsafe extern "C" fn klpelf_setup_load_info(
         let filled = load_info::setup(image, flags & KLPELF_SETUP_ALLOW_XNUM != 0)?;
         // SAFETY: `info` is non-NULL and valid for writes by the caller's contract; written only
         // now that every check passed.
-        unsafe { info.write(filled) };
+        unsafe { load_info::store(filled, info) };
         Ok(0)
     })
 }
@@ -205,8 +206,21 @@ pub unsafe extern "C" fn klpelf_module_signature(
         // SAFETY: the caller's contract for `image`.
         let image = unsafe { bytes(image.cast::<u8>(), len, "image") }?;
         let found = signature::find(image)?;
-        // SAFETY: `out` is non-NULL and valid for writes by the caller's contract.
-        unsafe { out.write(found) };
+        let KlpelfSignature { sig_offset, sig_len, algo, hash, id_type, signer_len, key_id_len } =
+            found;
+        // SAFETY: `out` is non-NULL and valid for writes by the caller's contract. Zeroed first and
+        // written field by field, so that its padding reads as zeros (a copy of the Rust value
+        // would leave it undefined for a caller that compares the struct with memcmp).
+        unsafe {
+            out.write_bytes(0, 1);
+            ptr::addr_of_mut!((*out).sig_offset).write(sig_offset);
+            ptr::addr_of_mut!((*out).sig_len).write(sig_len);
+            ptr::addr_of_mut!((*out).algo).write(algo);
+            ptr::addr_of_mut!((*out).hash).write(hash);
+            ptr::addr_of_mut!((*out).id_type).write(id_type);
+            ptr::addr_of_mut!((*out).signer_len).write(signer_len);
+            ptr::addr_of_mut!((*out).key_id_len).write(key_id_len);
+        }
         Ok(0)
     })
 }
