@@ -11,7 +11,7 @@ foreach(mode IN ITEMS sample corrupt resolve kallsyms kbuild kbuild_resolve klp_
             --sample ${CMAKE_CURRENT_BINARY_DIR}/tools/sample_livepatch.o
             --sample-raw ${CMAKE_CURRENT_BINARY_DIR}/tools/sample_livepatch.raw.o
             --klp-convert $<TARGET_FILE:klpelf_klp_convert>
-            --kbuild-sources ${CMAKE_CURRENT_SOURCE_DIR}/tests/kbuild
+            --kbuild-sources ${CMAKE_CURRENT_SOURCE_DIR}/tests/fixtures/kbuild
             --kbuild-work ${klpelf_kbuild_work}
             --work ${CMAKE_CURRENT_BINARY_DIR}/inspect-tests/${mode})
 endforeach()

@@ -19,7 +19,7 @@ def ingest_intro(lines):
         "three find the same sections.\n"
     )
     lines.append(
-        "Objects, compiled at bench time by the system C compiler (`benches/support/objects/`): "
+        "Objects, compiled at bench time by the system C compiler (`tests/fixtures/bench/`): "
         "`module` is a kbuild-shaped livepatch module (`-ffunction-sections -fdata-sections`, "
         "`.modinfo` with `livepatch=Y`, `__versions`, `.gnu.linkonce.this_module`, "
         "`.init.text`/`.exit.text`); `many` is assembled with `.rept` and a macro using `\\@` "

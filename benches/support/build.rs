@@ -1,7 +1,7 @@
 //! Compiles the C baselines with the `cc` crate at `-O2`: always the copy baselines, and the libelf
-//! baseline when elfutils' `<libelf.h>` is there (Debian's `libelf-dev`; `scripts/bench` installs
-//! it). Without it the crate still builds, with the `klpelf_bench_libelf` cfg off, so that
-//! `cargo clippy --all-targets` and `cargo test` work on a machine that lacks libelf
+//! baseline when elfutils' `<libelf.h>` is there (Debian's `libelf-dev`, which `.ci/run` installs
+//! and `scripts/bench` asks for). Without it the crate still builds, with the `klpelf_bench_libelf`
+//! cfg off, so that `cargo clippy --all-targets` and `cargo test` work on a machine that lacks libelf
 //! (`KLPELF_BENCH_NO_LIBELF=1` forces that path).
 
 use std::env;

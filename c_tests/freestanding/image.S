@@ -1,4 +1,4 @@
-/* Embeds the module-shaped fixture object (c_tests/fixtures/module.c, compiled at build time) into
+/* Embeds the module-shaped fixture object (tests/fixtures/module.c, compiled at build time) into
  * the -nostdlib test program, 8-byte aligned and writable (klpelf_prepare_module() rewrites the
  * section headers' sh_addr, as the kernel does). SPDX-License-Identifier: GPL-2.0-only */
 	.section .data.klpelf_fs_image, "aw"

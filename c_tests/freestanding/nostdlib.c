@@ -3,7 +3,7 @@
  * libklpelf (klpelf built without std). It brings what such a program brings itself: _start, the
  * mem* functions and two system calls (write, exit); pipeline.c brings the checks and their bump
  * allocator, registered with klpelf_set_allocator(). They run setup -> prepare -> copy -> release
- * on a real module image embedded in the program (image.S: c_tests/fixtures/module.c compiled at
+ * on a real module image embedded in the program (image.S: tests/fixtures/module.c compiled at
  * build time), compare what copy_module_elf() persisted with the image, and load and query a symbol
  * map from memory; the program exits through the exit system call with status 0 only if every
  * check passed (otherwise with the number of the first failed check, at most 255).

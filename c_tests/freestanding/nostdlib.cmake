@@ -3,12 +3,12 @@
 # Needs the C and ASM languages. SPDX-License-Identifier: GPL-2.0-only
 set(KLPELF_NOSTDLIB_DIR "${CMAKE_CURRENT_LIST_DIR}")
 
-# The module image image.S embeds: c_tests/fixtures/module.c, compiled as a module object.
+# The module image image.S embeds: tests/fixtures/module.c, compiled as a module object.
 set(klpelf_nostdlib_module "${CMAKE_CURRENT_BINARY_DIR}/nostdlib_module.o")
 add_custom_command(OUTPUT "${klpelf_nostdlib_module}"
-  COMMAND "${CMAKE_C_COMPILER}" -c -O2 "${KLPELF_NOSTDLIB_DIR}/../fixtures/module.c"
+  COMMAND "${CMAKE_C_COMPILER}" -c -O2 "${KLPELF_NOSTDLIB_DIR}/../../tests/fixtures/module.c"
           -o "${klpelf_nostdlib_module}"
-  DEPENDS "${KLPELF_NOSTDLIB_DIR}/../fixtures/module.c"
+  DEPENDS "${KLPELF_NOSTDLIB_DIR}/../../tests/fixtures/module.c"
   COMMENT "Compiling the module image of the freestanding test programs"
   VERBATIM)
 add_custom_target(klpelf_nostdlib_module DEPENDS "${klpelf_nostdlib_module}")

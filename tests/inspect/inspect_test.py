@@ -30,7 +30,7 @@ import subprocess
 import sys
 
 # The sample's .klp.sym symbols (tools/sample_livepatch.c) and the kbuild module's
-# (tests/kbuild/livepatch/klpelf_livepatch.c).
+# (tests/fixtures/kbuild/livepatch/klpelf_livepatch.c).
 SAMPLE_KLP_SYMBOLS = [".klp.sym.vmlinux.cmdline_proc_show,0", ".klp.sym.vmlinux.load_elf_binary,1"]
 KBUILD_KLP_SYMBOLS = [".klp.sym.vmlinux.cmdline_proc_show,0",
                       ".klp.sym.vmlinux.load_elf_binary,2",

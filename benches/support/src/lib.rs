@@ -174,19 +174,19 @@ pub mod objects {
 
     /// The section count of the large object: the most plain ELF numbering allows (0xff00 - 1).
     pub const MANY_SECTIONS: usize = 65_279;
-    /// Sections of `objects/many_sections.S` besides the repeated ones (see its comment).
+    /// Sections of `tests/fixtures/bench/many_sections.S` besides the repeated ones (see its comment).
     const MANY_FIXED_SECTIONS: usize = 11;
 
     /// Where the objects were built.
     pub struct Objects {
-        /// `objects/module.c` compiled like a kbuild module: about 90 sections.
+        /// `tests/fixtures/bench/module.c` compiled like a kbuild module: about 90 sections.
         pub module: PathBuf,
-        /// `objects/many_sections.S` assembled: [`MANY_SECTIONS`] sections.
+        /// `tests/fixtures/bench/many_sections.S` assembled: [`MANY_SECTIONS`] sections.
         pub many: PathBuf,
     }
 
     fn sources() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("objects")
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/bench")
     }
 
     fn run(cmd: &mut Command) -> io::Result<()> {
