@@ -19,7 +19,8 @@
 //! - [`symbol_map`]: a kernel's `System.map` / `/proc/kallsyms`, with the kernel's `sympos` rules;
 //! - [`livepatch`]: the walk over `.klp.rela.*` sections and the resolution of `.klp.sym.*` symbols;
 //! - [`alloc`]: the replaceable allocator every handed-out block comes from;
-//! - [`error`]: error kinds, errno values and the last error (per thread with `std`);
+//! - [`error`]: error kinds, errno values and the last error (per thread with `std`), with
+//!   [`errno`], the kernel's errno numbers;
 //! - [`ffi`]: the `extern "C"` boundary, the only place raw pointers become references;
 //! - [`freestanding`]: what the crate needs in place of the C library, and, without the `std`
 //!   feature, the panic handler and unwinder stubs of the freestanding build.
@@ -42,6 +43,7 @@ compile_error!("klpelf supports 64-bit hosts only (it reads ELF64 files in nativ
 pub mod alloc;
 pub mod check_id;
 pub mod checks;
+mod errno;
 pub mod error;
 pub mod ffi;
 pub mod freestanding;
