@@ -57,14 +57,19 @@ if(MODE STREQUAL "native-libs")
   endif()
   message(STATUS "native libraries match rustc: ${reported}")
 elseif(MODE STREQUAL "symbols")
-  # The kernel's two functions and the klpelf_ API are defined, global, text symbols.
+  # The API is defined as global text symbols, the kernel's two functions under klpelf's names
+  # only (the header maps the kernel's names onto them), so a program may define its own.
   find_program(NM nm REQUIRED)
   run("${NM}" -g --defined-only "${KLPELF_LIB}")
-  foreach(sym copy_module_elf free_module_elf klpelf_set_allocator klpelf_last_error klpelf_version)
+  foreach(sym klpelf_copy_module_elf klpelf_free_module_elf klpelf_set_allocator klpelf_last_error
+              klpelf_version)
     if(NOT run_output MATCHES "\n[0-9a-f]+ T ${sym}\n")
       message(FATAL_ERROR "${KLPELF_LIB} does not define ${sym}")
     endif()
   endforeach()
+  if(run_output MATCHES "\n[0-9a-f]+ [A-Z] (copy_module_elf|free_module_elf)\n")
+    message(FATAL_ERROR "${KLPELF_LIB} defines ${CMAKE_MATCH_1}, a kernel name")
+  endif()
   message(STATUS "libklpelf.a defines the API")
 elseif(MODE STREQUAL "add_subdirectory")
   build_and_run_consumer("${WORK}/subdir" "-DKLPELF_SOURCE_DIR=${KLPELF_SOURCE_DIR}"
