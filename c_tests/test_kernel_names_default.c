@@ -6,10 +6,11 @@
  */
 #include <klpelf.h>
 
-#define CHECK(name, cond) typedef char check_##name[(cond) ? 1 : -1]
-CHECK(ksym, KSYM_NAME_LEN == KLPELF_KSYM_NAME_LEN);
-CHECK(module_name, MODULE_NAME_LEN == KLPELF_MODULE_NAME_LEN);
-CHECK(module, sizeof(struct module) == sizeof(struct klpelf_module));
+#include "check.h"
+
+STATIC_CHECK(KSYM_NAME_LEN == KLPELF_KSYM_NAME_LEN, "KSYM_NAME_LEN");
+STATIC_CHECK(MODULE_NAME_LEN == KLPELF_MODULE_NAME_LEN, "MODULE_NAME_LEN");
+STATIC_CHECK(sizeof(struct module) == sizeof(struct klpelf_module), "struct module");
 
 int persist_by_kernel_names(struct klpelf_module *mod, struct klpelf_load_info *info);
 

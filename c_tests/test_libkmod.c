@@ -11,38 +11,17 @@
 #include <klpelf.h>
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-static int failures;
-
-static void expect(int ok, const char *what, const char *detail)
-{
-	if (!ok) {
-		fprintf(stderr, "test_libkmod: %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
-		failures++;
-	}
+/* The test support is C; this file is compiled as C++ too. */
+#ifdef __cplusplus
+extern "C" {
+#endif
+#include "buffer.h"
+#include "check.h"
+#ifdef __cplusplus
 }
-
-static unsigned char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	unsigned char *buf = NULL;
-	long size;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0) {
-		buf = (unsigned char *)malloc((size_t)size);
-		if (buf && fread(buf, 1, (size_t)size, f) != (size_t)size) {
-			free(buf);
-			buf = NULL;
-		}
-		*len = (size_t)size;
-	}
-	fclose(f);
-	return buf;
-}
+#endif
 
 /* Whether `entry` is the first in `list` with its key (klpelf, as the kernel's get_modinfo(),
  * gives the first value of a repeated tag). */
@@ -67,10 +46,9 @@ static int compare_modinfo(const char *path, const struct load_info *info)
 	struct kmod_list *list = NULL, *entry;
 	int tags = 0;
 
-	expect(ctx != NULL, "kmod_new", NULL);
-	if (!ctx)
+	if (!CHECK(ctx != NULL))
 		return 0;
-	expect(kmod_module_new_from_path(ctx, path, &kmod) == 0, "kmod_module_new_from_path", path);
+	CHECK_EQ_INT(kmod_module_new_from_path(ctx, path, &kmod), 0);
 	if (kmod && kmod_module_get_info(kmod, &list) > 0) {
 		kmod_list_foreach(entry, list) {
 			const char *key = kmod_module_info_get_key(entry);
@@ -79,13 +57,12 @@ static int compare_modinfo(const char *path, const struct load_info *info)
 
 			if (!first_of_key(list, entry, key))
 				continue;
-			expect(ours && value && strcmp(ours, value) == 0, "klpelf and libkmod differ on",
-			       key);
+			CHECK_EQ_STR(ours, value);
 			tags++;
 		}
 		kmod_module_info_free_list(list);
 	}
-	expect(tags > 0, "libkmod read no .modinfo tags", path);
+	CHECK(tags > 0);
 	kmod_module_unref(kmod);
 	kmod_unref(ctx);
 	return tags;
@@ -95,33 +72,27 @@ int main(int argc, char **argv)
 {
 	struct load_info info;
 	struct module mod;
-	unsigned char *image;
-	size_t len = 0;
-	int tags = 0;
+	struct buffer image;
+	int tags;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: %s MODULE.o\n", argv[0]);
 		return 2;
 	}
-	image = read_file(argv[1], &len);
-	if (!image) {
-		perror(argv[1]);
-		return 1;
-	}
+	if (!CHECK_EQ_INT(buffer_read_file(&image, argv[1], 0), 0))
+		return check_summary("test_libkmod");
 	memset(&mod, 0, sizeof(mod));
-	expect(klpelf_setup_load_info(&info, image, len, 0) == 0, "klpelf_setup_load_info",
-	       klpelf_last_error());
-	if (failures == 0) {
+	if (CHECK_EQ_INT(klpelf_setup_load_info(&info, image.bytes, image.len, 0), 0)) {
 		tags = compare_modinfo(argv[1], &info);
-		expect(klpelf_prepare_module(&mod, &info) == 0, "klpelf_prepare_module",
-		       klpelf_last_error());
-		expect(copy_module_elf(&mod, &info) == 0, "copy_module_elf", klpelf_last_error());
-		expect(mod.klp_info && mod.klp_info->hdr.e_machine == info.hdr->e_machine &&
-			       mod.klp_info->sechdrs[0].sh_type == SHT_NULL,
-		       "the persisted header and section 0", NULL);
+		printf("test_libkmod: %d .modinfo tags read by libkmod\n", tags);
+		CHECK_EQ_INT(klpelf_prepare_module(&mod, &info), 0);
+		CHECK_EQ_INT(copy_module_elf(&mod, &info), 0);
+		if (CHECK(mod.klp_info != NULL)) {
+			CHECK_EQ_INT(mod.klp_info->hdr.e_machine, info.hdr->e_machine);
+			CHECK_EQ_INT(mod.klp_info->sechdrs[0].sh_type, SHT_NULL);
+		}
 		klpelf_release_module(&mod);
 	}
-	free(image);
-	printf("test_libkmod: %d tags agree with libkmod; %s\n", tags, failures ? "FAILED" : "passed");
-	return failures ? 1 : 0;
+	buffer_free(&image);
+	return check_summary("test_libkmod");
 }
