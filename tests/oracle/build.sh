@@ -57,6 +57,8 @@ compile() { # compile OBJECT FLAGS... SOURCE
   objs+=("$obj")
 }
 compile kernel_side.o "${kernel[@]}" "$here/kernel_side.c"
+# (see kernel_relocs.c for why it is built without the alignment sanitizer)
+compile kernel_relocs.o "${kernel[@]}" -fno-sanitize=alignment "$here/kernel_relocs.c"
 compile kernel_shim.o "${kernel[@]}" "$here/kernel_shim.c"
 compile livepatch.o "${kernel[@]}" "$out/gen/livepatch.c"
 compile module_signature.o "${kernel[@]}" "$out/gen/module_signature.c"

@@ -274,6 +274,9 @@ static struct finding after_loading(const struct record *rec)
 		return found(DOCUMENTED, "kernel rejects later: %s", own);
 	if (rec->klpelf.check == KLPELF_CHECK_RELOCATION_SYMBOL && partial_last_symbol(rec))
 		return found(DOCUMENTED, "relocation_symbol: the partial symbol after sh_size / 24");
+	/* A SHF_RELA_LIVEPATCH section of a module that is no livepatch is never applied. */
+	if (rec->klpelf.check == KLPELF_CHECK_RELOCATION_SYMBOL && !rec->livepatch && !rec->loader_ret)
+		return found(DOCUMENTED, "relocation_symbol: livepatch relocations of no livepatch");
 	if (only_empty_past_end(rec))
 		return found(UNDOCUMENTED, "klpelf rejects an empty section past the end (%s)", own);
 	return found(UNDOCUMENTED, "klpelf rejects (%s); the kernel accepts and loads it", own);

@@ -128,7 +128,7 @@ static unsigned features_of(const struct image *img)
 	if (info.index.vers_ext_crc)
 		f |= 1u << FEATURE_EXT_VERSIONS;
 	for (unsigned i = 1; i < info.hdr->e_shnum; i++)
-		if (info.sechdrs[i].sh_flags & 0x00100000) /* SHF_RELA_LIVEPATCH */
+		if (info.sechdrs[i].sh_flags & SHF_RELA_LIVEPATCH)
 			f |= 1u << FEATURE_KLP;
 	return f;
 }
@@ -143,12 +143,16 @@ void plan_choose_bases(struct plan *plan)
 		struct image img;
 		unsigned f;
 
-		if (s->origin == FROM_FUZZ || s->group >= 64 || !image_read(s->path, &img))
+		if (s->group >= 64 || !image_read(s->path, &img))
 			continue;
 		f = features_of(&img);
-		/* Every kbuild module and extra file klpelf accepts is a base of its own. */
+		/* Every kbuild module and extra file klpelf accepts is a base of its own; of the fuzz
+		 * inputs, only those with what no real module has (extended versions, livepatch
+		 * relocations) are candidates. */
 		s->base = f && (s->origin == FROM_KBUILD || s->origin == FROM_EXTRA);
-		for (int k = 0; k < FEATURES && s->origin == FROM_REAL; k++)
+		if (s->origin == FROM_FUZZ)
+			f &= 1u << FEATURE_EXT_VERSIONS | 1u << FEATURE_KLP;
+		for (int k = 0; k < FEATURES && (s->origin == FROM_REAL || s->origin == FROM_FUZZ); k++)
 			if ((f & (1u << k)) &&
 			    (!best_len[s->group][k] || img.len < best_len[s->group][k])) {
 				best[s->group][k] = i;

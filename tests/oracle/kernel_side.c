@@ -12,8 +12,7 @@
  *   reads that klpelf's checks symbol_shndx and relocation_symbol guard;
  * - kernel/module/signing.c (module_sig_check(), mod_verify_sig()) and kernel/module_signature.c:
  *   the signature is stripped before the checks run, and decides the length they see;
- * - arch/x86/kernel/module.c (__write_relocate_add()) and kernel/livepatch/core.c
- *   (klp_apply_section_relocs() and what it calls): the relocation code apply_relocations() calls.
+ * The relocation code apply_relocations() calls is in kernel_relocs.c.
  */
 
 #include "kernel_shim.h"
@@ -24,37 +23,6 @@
 
 #include "kernel_module_main_cut.c"
 #include "kernel_module_signing_cut.c"
-#include "arch_x86_kernel_module_cut.c"
-
-/*
- * arch/x86/kernel/module.c's write_relocate_add() for a module still in MODULE_STATE_UNFORMED,
- * as during load_module(): a plain memcpy() writes the relocations (klpelf's struct module has no
- * state member to test).
- */
-int apply_relocate_add(Elf64_Shdr *sechdrs, const char *strtab, unsigned int symindex,
-		       unsigned int relsec, struct module *me)
-{
-	return __write_relocate_add(sechdrs, strtab, symindex, relsec, me, memcpy, true);
-}
-
-/* kernel/livepatch/core.c's default (a __weak empty function); never called while loading. */
-void clear_relocate_add(Elf64_Shdr *sechdrs, const char *strtab, unsigned int symindex,
-			unsigned int relsec, struct module *me)
-{
-	(void)sechdrs, (void)strtab, (void)symindex, (void)relsec, (void)me;
-}
-
-/* Livepatch symbols resolve as every other symbol does here (see resolve_symbol_wait()). */
-static int klp_find_object_symbol(const char *objname, const char *name, unsigned long sympos,
-				  unsigned long *addr)
-{
-	(void)objname, (void)name, (void)sympos;
-	*addr = ORACLE_SYMBOL_ADDRESS;
-	return 0;
-}
-
-#include "kernel_livepatch_core_cut.c"
-
 int kernel_check_image(struct load_info *info, int flags)
 {
 	/* load_module(): the signature is stripped first, then the ELF checks run. */
@@ -78,4 +46,10 @@ int kernel_simplify_symbols(struct module *mod, const struct load_info *info)
 int kernel_apply_relocations(struct module *mod, const struct load_info *info)
 {
 	return apply_relocations(mod, info);
+}
+
+bool kernel_is_livepatch(const struct load_info *info)
+{
+	/* check_modinfo_livepatch(): a livepatch module says so in .modinfo. */
+	return get_modinfo(info, "livepatch") != NULL;
 }

@@ -12,10 +12,14 @@
  * 3. move_module(): every SHF_ALLOC section (and, as layout_symtab() marks them, the symbol and
  *    string tables) is copied to module memory and its sh_addr pointed there. Module memory is
  *    mapped below 2 GiB, as the kernel's is in the top 2 GiB, so the relocations the module's
- *    code model needs fit; the symbol table alone gets a block of its exact size, so that a symbol
- *    index past its end is caught;
+ *    code model needs fit; the symbol table alone ends where inaccessible memory begins, as much
+ *    of it as 2^32 symbols would take, so that any symbol index past its end faults (a block of
+ *    its size from malloc would let a far index land in other memory unnoticed);
  * 4. the kernel's simplify_symbols() and apply_relocations() (with arch/x86's relocation code and
- *    livepatch's klp_apply_section_relocs()).
+ *    livepatch's klp_apply_section_relocs());
+ * 5. for a livepatch module, livepatch's klp_apply_object_relocs(), which applies the
+ *    SHF_RELA_LIVEPATCH sections of each module the livepatch patches once that module is loaded
+ *    (apply_relocations() did vmlinux's): here, each with the object its name gives.
  * Steps 2 and 3 are models (the kernel's versions need the whole of struct module); a read they
  * would make outside the image is recorded in the witness instead of made. Reads the kernel's own
  * code makes in step 4 are caught by AddressSanitizer, which ends the process.
@@ -37,7 +41,12 @@
 struct arena {
 	unsigned char *base;
 	size_t size, used;
+	unsigned char *symtab; /* the symbol table's own mapping */
+	size_t symtab_size;
 };
+
+/* Every Elf64_Sym an ELF64_R_SYM() can name, past the table: 2^32 of them. */
+#define SYMBOL_REACH ((size_t)sizeof(Elf64_Sym) << 32)
 
 /* Records that `what` reads [addr, addr + size) outside the image, if it does; returns whether. */
 static bool outside(const struct load_info *info, const char *what, unsigned long addr,
@@ -85,6 +94,22 @@ static bool moved(const struct load_info *info, unsigned int i)
 	       i == info->index.str;
 }
 
+/* The symbol table's place: at the end of read-write pages followed by SYMBOL_REACH bytes of
+ * inaccessible ones. */
+static void *symtab_place(struct arena *a, unsigned long size)
+{
+	size_t used = (size + 7) & ~7UL, pages = (used + 4095) & ~4095UL;
+
+	a->symtab_size = pages + SYMBOL_REACH;
+	a->symtab = mmap(NULL, a->symtab_size, PROT_NONE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (a->symtab == MAP_FAILED || mprotect(a->symtab, pages, PROT_READ | PROT_WRITE)) {
+		a->symtab = NULL;
+		return NULL;
+	}
+	return a->symtab + pages - used;
+}
+
 static void *arena_take(struct arena *a, unsigned long size)
 {
 	void *p = a->base + a->used;
@@ -94,7 +119,7 @@ static void *arena_take(struct arena *a, unsigned long size)
 }
 
 /* move_module(): returns 0, or -ENOMEM / -EFAULT (recorded) when the model cannot go on. */
-static int move_sections(struct load_info *info, struct arena *a, void **symtab)
+static int move_sections(struct load_info *info, struct arena *a)
 {
 	unsigned long total = 0;
 
@@ -118,7 +143,7 @@ static int move_sections(struct load_info *info, struct arena *a, void **symtab)
 		if (shdr->sh_type != SHT_NOBITS && outside(info, "move_module()", shdr->sh_addr,
 							   shdr->sh_size))
 			return -EFAULT;
-		dest = i == info->index.sym ? (*symtab = malloc(shdr->sh_size ? shdr->sh_size : 1))
+		dest = i == info->index.sym ? symtab_place(a, shdr->sh_size)
 					     : arena_take(a, shdr->sh_size);
 		if (!dest)
 			return -ENOMEM;
@@ -131,12 +156,35 @@ static int move_sections(struct load_info *info, struct arena *a, void **symtab)
 	return 0;
 }
 
+/* Step 5: every livepatch relocation section, as if the object it patches were loaded. */
+static int livepatch_relocations(struct module *mod, const struct load_info *info)
+{
+	for (unsigned int i = 1; i < info->hdr->e_shnum; i++) {
+		const char *name = info->secstrings + info->sechdrs[i].sh_name;
+		char objname[MODULE_NAME_LEN] = "";
+		int err;
+
+		if (!(info->sechdrs[i].sh_flags & SHF_RELA_LIVEPATCH))
+			continue;
+		/* A name that does not parse fails in the kernel's function itself. */
+		if (sscanf(name, ".klp.rela.%55[^.]", objname) != 1)
+			objname[0] = 0;
+		else if (!strcmp(objname, "vmlinux"))
+			continue;
+		err = kernel_klp_apply_section_relocs(mod, info->sechdrs, info->secstrings,
+						      info->strtab, info->index.sym, i,
+						      objname[0] ? objname : NULL);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 int kernel_loader_steps(const struct image *img, struct record *rec)
 {
 	struct load_info info = { 0 };
 	struct module mod = { 0 };
 	struct arena arena = { 0 };
-	void *symtab = NULL;
 	struct image copy;
 	int err;
 
@@ -151,18 +199,22 @@ int kernel_loader_steps(const struct image *img, struct record *rec)
 		goto out;
 	kernel_rewrite_section_headers(&info);
 	oracle_percpu_area = NULL;
-	err = reads_in_full(&info) ? move_sections(&info, &arena, &symtab) : -EFAULT;
+	err = reads_in_full(&info) ? move_sections(&info, &arena) : -EFAULT;
 	if (err)
 		goto out;
 	if (info.name)
 		snprintf(mod.name, sizeof(mod.name), "%s", info.name);
+	rec->livepatch = kernel_is_livepatch(&info);
 	err = kernel_simplify_symbols(&mod, &info);
 	if (!err)
 		err = kernel_apply_relocations(&mod, &info);
+	if (!err && rec->livepatch)
+		err = livepatch_relocations(&mod, &info);
 out:
 	if (arena.base)
 		munmap(arena.base, arena.size);
-	free(symtab);
+	if (arena.symtab)
+		munmap(arena.symtab, arena.symtab_size);
 	image_free(&copy);
 	return err;
 }

@@ -13,7 +13,6 @@
 #include "oracle.h"
 
 #define SHN_LIVEPATCH 0xff20
-#define SHF_RELA_LIVEPATCH 0x00100000
 
 struct field {
 	const char *name;

@@ -12,6 +12,9 @@
 
 #include "klpelf.h"
 
+/* include/uapi/linux/elf.h: a livepatch relocation section. */
+#define SHF_RELA_LIVEPATCH 0x00100000
+
 /* Where every undefined (and livepatch) symbol resolves: below 2 GiB, so that the relocations the
  * loader writes into sections placed below 2 GiB (loader.c) fit as they fit in the kernel. */
 #define ORACLE_SYMBOL_ADDRESS 0x10000000UL
@@ -23,6 +26,10 @@ int kernel_check_image(struct load_info *info, int flags);
 void kernel_rewrite_section_headers(struct load_info *info);
 int kernel_simplify_symbols(struct module *mod, const struct load_info *info);
 int kernel_apply_relocations(struct module *mod, const struct load_info *info);
+bool kernel_is_livepatch(const struct load_info *info);
+int kernel_klp_apply_section_relocs(struct module *pmod, Elf64_Shdr *sechdrs, const char *shstrtab,
+				    const char *strtab, unsigned int symndx, unsigned int secndx,
+				    const char *objname);
 /* kernel/module/livepatch.c, renamed at compile time. */
 int kernel_copy_module_elf(struct module *mod, struct load_info *info);
 void kernel_free_module_elf(struct module *mod);
@@ -126,6 +133,7 @@ struct record {
 	char witness[256];    /* the kernel's first read outside its table (kernel_shim.c) */
 	char loader[512];     /* the kernel's later steps: what they printed */
 	int loader_ret;
+	bool livepatch;       /* the kernel's get_modinfo() finds livepatch= */
 	char crash[512];      /* filled by the runner when the process died */
 };
 

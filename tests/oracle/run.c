@@ -173,7 +173,9 @@ static void report(const struct plan *plan, const struct record *rec, const stru
 	flat(plan->log, rec->klpelf.message);
 	fprintf(plan->log, "\t%d\t", rec->kernel.ret);
 	flat(plan->log, rec->kernel.message);
-	fprintf(plan->log, "\t%s\t%s\n", rec->witness, rec->crash);
+	fprintf(plan->log, "\t%s\t%s\t", rec->witness, rec->crash);
+	flat(plan->log, rec->loader);
+	fputc('\n', plan->log);
 	fflush(plan->log);
 }
 
@@ -294,7 +296,8 @@ void run_plan(const struct plan *plan, struct stats *stats)
 		fflush(stdout);
 		if (plan->log)
 			fflush(plan->log);
-		if (ftruncate(errfd, 0))
+		/* The child writes its stderr from the start (it shares the file offset). */
+		if (ftruncate(errfd, 0) || lseek(errfd, 0, SEEK_SET))
 			perror("oracle: ftruncate");
 		pid = fork();
 		if (pid == 0) {

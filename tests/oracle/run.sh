@@ -22,7 +22,7 @@ build=${4:?}
 args=(--"$mode" --log "$dir/verdicts-$mode.tsv" --known "$here/known-differences.txt"
       --min-real 2000 --min-mutated 50000)
 for modules in "$cache"/modules/*/; do
-  args+=(--real "$modules")
+  args+=(--real "${modules%/}")
 done
 [ -d "$build/inspect-tests/kbuild" ] && args+=(--kbuild "$build/inspect-tests/kbuild")
 for corpus in "$repo/fuzz/seeds/setup_pipeline" "$repo/fuzz/regressions/setup_pipeline"; do

@@ -62,8 +62,7 @@ typedef Elf64_Half Elf_Half;
 #define ELF_ST_BIND(x) ELF64_ST_BIND(x)
 #define ELF_R_SYM(x) ELF64_R_SYM(x)
 
-/* include/uapi/linux/elf.h: livepatch's section flag and symbol section index. */
-#define SHF_RELA_LIVEPATCH 0x00100000
+/* include/uapi/linux/elf.h: livepatch's symbol section index (SHF_RELA_LIVEPATCH: oracle.h). */
 #define SHN_LIVEPATCH 0xff20
 
 /* include/uapi/linux/module.h */
