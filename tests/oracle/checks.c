@@ -47,7 +47,8 @@ bool format_matches(const char *pattern, const char *text)
 	}
 }
 
-/* The check whose documented message `line` (without "level: " and newline) matches, or -1. */
+/* The check whose documented message `line` (without "level: " and final newline) matches, or
+ * -1. */
 static int check_of_line(const char *line)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(expected_messages); i++) {
@@ -66,27 +67,27 @@ static int check_of_line(const char *line)
 int check_of_message(const char *printed)
 {
 	int found = -1;
-	char line[512];
+	char text[512];
 
-	/* The last line that is a check's message: the kernel prints the reason it rejects last. */
+	/* The last message that is a check's: the kernel prints the reason it rejects last. Each
+	 * message is "level: text", ended by ORACLE_LOG_END (its text may hold newlines). */
 	while (*printed) {
-		size_t n = strcspn(printed, "\n");
-		const char *text = memchr(printed, ':', n);
+		size_t n = strcspn(printed, ORACLE_LOG_END);
+		const char *colon = memchr(printed, ':', n);
+		size_t from = colon ? (size_t)(colon - printed) + 2 : 0, len;
 		int check;
 
-		text = text ? text + 2 : printed;
-		if ((size_t)(text - printed) <= n) {
-			size_t len = n - (size_t)(text - printed);
-
-			if (len >= sizeof(line))
-				len = sizeof(line) - 1;
-			memcpy(line, text, len);
-			line[len] = 0;
-			check = check_of_line(line);
-			if (check > 0)
-				found = check;
-		}
-		printed += n + (printed[n] == '\n');
+		len = from < n ? n - from : 0;
+		if (len && printed[from + len - 1] == '\n')
+			len--;
+		if (len >= sizeof(text))
+			len = sizeof(text) - 1;
+		memcpy(text, printed + (from < n ? from : n), len);
+		text[len] = 0;
+		check = check_of_line(text);
+		if (check > 0)
+			found = check;
+		printed += n + (printed[n] != 0);
 	}
 	return found;
 }

@@ -90,7 +90,8 @@ static void walk(struct plan *plan, const char *dir, const char *suffix, enum or
 	while ((e = readdir(d))) {
 		size_t n = strlen(e->d_name), k = strlen(suffix);
 
-		if (e->d_name[0] == '.')
+		/* Hidden files and the corpora's README.md files are no inputs. */
+		if (e->d_name[0] == '.' || (n > 3 && !strcmp(e->d_name + n - 3, ".md")))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
 		if (e->d_type == DT_DIR)

@@ -7,14 +7,16 @@
 # Findings land in WORK_DIR/artifacts/; the corpus grows in WORK_DIR/corpus/.
 set -euo pipefail
 
+if [ $# -lt 3 ]; then
+  echo "usage: fuzz.sh CACHE_DIR WORK_DIR LIBKLPELF_A [LIBFUZZER_FLAGS...]" >&2
+  exit 2
+fi
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-cache=${1:?usage: fuzz.sh CACHE_DIR WORK_DIR LIBKLPELF_A [LIBFUZZER_FLAGS...]}
-work=${2:?}
-lib=${3:?}
+ORACLE_MAIN="$here/fuzz.c" "$here/build.sh" "$1" "$2" "$3" -fsanitize=fuzzer
+cache=$1
+work=$2
 shift 3
-
-ORACLE_MAIN="$here/fuzz.c" "$here/build.sh" "$cache" "$work" "$lib" -fsanitize=fuzzer
+repo=$(cd "$here/../.." && pwd)
 mkdir -p "$work/corpus" "$work/artifacts"
 if [ -z "$(ls -A "$work/corpus")" ]; then
   cp "$repo"/fuzz/seeds/setup_pipeline/* "$repo"/fuzz/regressions/setup_pipeline/* "$work/corpus/"

@@ -63,8 +63,10 @@ void oracle_printk(const char *level, const char *fmt, ...)
 	va_end(ap);
 	if (n > 0)
 		log->used += (size_t)n;
-	if (log->used >= log->size)
-		log->used = log->size - 1;
+	if (log->used >= log->size - 1)
+		log->used = log->size - 2;
+	log->buf[log->used++] = ORACLE_LOG_END[0];
+	log->buf[log->used] = 0;
 }
 
 /* Records the first read of `p` outside [lo, hi) (offsets relative to the image). */
@@ -103,47 +105,43 @@ static void section_bounds(unsigned int index, const char **lo, const char **hi)
 		*hi = end;
 }
 
-int oracle_strcmp(const char *a, const char *b)
+/* strncmp(), each byte of `a` witnessed against section `section` of the image under check. */
+static int witnessed_compare(const char *fn, const char *table, unsigned int section,
+			     const char *a, const char *b, size_t n)
 {
 	const char *lo = NULL, *hi = NULL;
-	size_t i;
 
 	if (oracle_witness.info) {
 		file_bounds(&lo, &hi);
-		section_bounds(oracle_witness.info->hdr->e_shstrndx, &lo, &hi);
+		section_bounds(section, &lo, &hi);
 	}
-	for (i = 0;; i++) {
+	for (size_t i = 0; i < n; i++) {
 		unsigned char x, y;
 
 		if (oracle_witness.info)
-			witness("strcmp", a + i, lo, hi, "the section-name table");
-		x = (unsigned char)a[i];
-		y = (unsigned char)b[i];
-		if (x != y || !x)
-			return x - y;
-	}
-}
-
-int oracle_strncmp(const char *a, const char *b, size_t n)
-{
-	const char *lo = NULL, *hi = NULL;
-	size_t i;
-
-	if (oracle_witness.info) {
-		file_bounds(&lo, &hi);
-		section_bounds(oracle_witness.info->index.info, &lo, &hi);
-	}
-	for (i = 0; i < n; i++) {
-		unsigned char x, y;
-
-		if (oracle_witness.info)
-			witness("strncmp", a + i, lo, hi, "the .modinfo section");
+			witness(fn, a + i, lo, hi, table);
 		x = (unsigned char)a[i];
 		y = (unsigned char)b[i];
 		if (x != y || !x)
 			return x - y;
 	}
 	return 0;
+}
+
+int oracle_strcmp(const char *a, const char *b)
+{
+	const struct load_info *info = oracle_witness.info;
+
+	return witnessed_compare("strcmp", "the section-name table",
+				 info ? info->hdr->e_shstrndx : 0, a, b, SIZE_MAX);
+}
+
+int oracle_strncmp(const char *a, const char *b, size_t n)
+{
+	const struct load_info *info = oracle_witness.info;
+
+	return witnessed_compare("strncmp", "the .modinfo section", info ? info->index.info : 0, a,
+				 b, n);
 }
 
 size_t oracle_strnlen(const char *s, size_t n)

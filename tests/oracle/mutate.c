@@ -23,41 +23,30 @@ struct field {
 
 enum { PLAIN, OFFSET, SIZE, INDEX, TYPE, FLAGS, NAME, SHNDX, IDENT };
 
+/* A field of an ELF structure: its name, offset and width, and which values to try. */
+#define FIELD(type, member, kind) \
+	{ #member, offsetof(type, member), sizeof(((type *)0)->member), kind }
+#define EHDR(member, kind) FIELD(Elf64_Ehdr, member, kind)
+#define SHDR(member, kind) FIELD(Elf64_Shdr, member, kind)
+
 static const struct field ehdr_fields[] = {
 	{ "ELF magic", 0, 1, IDENT }, { "EI_CLASS", EI_CLASS, 1, IDENT },
 	{ "EI_DATA", EI_DATA, 1, IDENT }, { "EI_VERSION", EI_VERSION, 1, IDENT },
 	{ "EI_OSABI", EI_OSABI, 1, IDENT },
-	{ "e_type", offsetof(Elf64_Ehdr, e_type), 2, PLAIN },
-	{ "e_machine", offsetof(Elf64_Ehdr, e_machine), 2, PLAIN },
-	{ "e_version", offsetof(Elf64_Ehdr, e_version), 4, PLAIN },
-	{ "e_entry", offsetof(Elf64_Ehdr, e_entry), 8, PLAIN },
-	{ "e_phoff", offsetof(Elf64_Ehdr, e_phoff), 8, OFFSET },
-	{ "e_shoff", offsetof(Elf64_Ehdr, e_shoff), 8, OFFSET },
-	{ "e_flags", offsetof(Elf64_Ehdr, e_flags), 4, PLAIN },
-	{ "e_ehsize", offsetof(Elf64_Ehdr, e_ehsize), 2, PLAIN },
-	{ "e_phentsize", offsetof(Elf64_Ehdr, e_phentsize), 2, PLAIN },
-	{ "e_phnum", offsetof(Elf64_Ehdr, e_phnum), 2, INDEX },
-	{ "e_shentsize", offsetof(Elf64_Ehdr, e_shentsize), 2, SIZE },
-	{ "e_shnum", offsetof(Elf64_Ehdr, e_shnum), 2, INDEX },
-	{ "e_shstrndx", offsetof(Elf64_Ehdr, e_shstrndx), 2, INDEX },
+	EHDR(e_type, PLAIN), EHDR(e_machine, PLAIN), EHDR(e_version, PLAIN), EHDR(e_entry, PLAIN),
+	EHDR(e_phoff, OFFSET), EHDR(e_shoff, OFFSET), EHDR(e_flags, PLAIN), EHDR(e_ehsize, PLAIN),
+	EHDR(e_phentsize, PLAIN), EHDR(e_phnum, INDEX), EHDR(e_shentsize, SIZE),
+	EHDR(e_shnum, INDEX), EHDR(e_shstrndx, INDEX),
 };
 
 static const struct field shdr_fields[] = {
-	{ "sh_name", offsetof(Elf64_Shdr, sh_name), 4, NAME },
-	{ "sh_type", offsetof(Elf64_Shdr, sh_type), 4, TYPE },
-	{ "sh_flags", offsetof(Elf64_Shdr, sh_flags), 8, FLAGS },
-	{ "sh_addr", offsetof(Elf64_Shdr, sh_addr), 8, PLAIN },
-	{ "sh_offset", offsetof(Elf64_Shdr, sh_offset), 8, OFFSET },
-	{ "sh_size", offsetof(Elf64_Shdr, sh_size), 8, SIZE },
-	{ "sh_link", offsetof(Elf64_Shdr, sh_link), 4, INDEX },
-	{ "sh_info", offsetof(Elf64_Shdr, sh_info), 4, INDEX },
-	{ "sh_addralign", offsetof(Elf64_Shdr, sh_addralign), 8, PLAIN },
-	{ "sh_entsize", offsetof(Elf64_Shdr, sh_entsize), 8, PLAIN },
+	SHDR(sh_name, NAME), SHDR(sh_type, TYPE), SHDR(sh_flags, FLAGS), SHDR(sh_addr, PLAIN),
+	SHDR(sh_offset, OFFSET), SHDR(sh_size, SIZE), SHDR(sh_link, INDEX), SHDR(sh_info, INDEX),
+	SHDR(sh_addralign, PLAIN), SHDR(sh_entsize, PLAIN),
 };
 
 static const struct field sym_fields[] = {
-	{ "st_name", offsetof(Elf64_Sym, st_name), 4, NAME },
-	{ "st_shndx", offsetof(Elf64_Sym, st_shndx), 2, SHNDX },
+	FIELD(Elf64_Sym, st_name, NAME), FIELD(Elf64_Sym, st_shndx, SHNDX),
 };
 
 /* The base image's shape, read defensively (a base is a module klpelf accepted). */

@@ -42,7 +42,9 @@ struct oracle_kalloc {
 };
 extern struct oracle_kalloc oracle_kalloc;
 
-/* The kernel's messages (pr_err and friends), appended to buf. */
+/* The kernel's messages (pr_err and friends), appended to buf, each "level: text" followed by
+ * ORACLE_LOG_END: a message's text may hold newlines (a module name from a mangled .modinfo). */
+#define ORACLE_LOG_END "\x1e"
 struct oracle_log {
 	char *buf;
 	size_t size;

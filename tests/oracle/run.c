@@ -124,12 +124,14 @@ static void count_kind(struct stats *st, const struct finding *f)
 	st->kinds[i].count++;
 }
 
-/* One line of text: newlines and tabs of `s` become " | " and spaces. */
+/* One line of text: the kernel's messages separated by " | ", newlines inside one as "\n". */
 static void flat(FILE *out, const char *s)
 {
 	for (; *s; s++) {
-		if (*s == '\n')
+		if (*s == ORACLE_LOG_END[0])
 			fputs(s[1] ? " | " : "", out);
+		else if (*s == '\n')
+			fputs(s[1] && s[1] != ORACLE_LOG_END[0] ? "\\n" : "", out);
 		else
 			fputc(*s == '\t' ? ' ' : *s, out);
 	}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the oracle (built by build.sh) on every input it has: the fetched real modules, the kbuild
-# test modules when another test built them, the fuzz corpora, the sample livepatch module, and
-# the mutations of a few of them.
+# test modules when another test built them, the fuzz corpora, the sample livepatch module, the
+# oracle's own regression inputs, and the mutations of a few of them.
 #
 # Usage: run.sh checks|copy CACHE_DIR ORACLE_DIR BUILD_DIR
 #   checks: klpelf_setup_load_info() against the kernel's checks; copy: copy_module_elf() and
@@ -29,6 +29,8 @@ for corpus in "$repo/fuzz/seeds/setup_pipeline" "$repo/fuzz/regressions/setup_pi
   [ -d "$corpus" ] && args+=(--fuzz "$corpus")
 done
 [ -f "$build/tools/sample_livepatch.o" ] && args+=(--extra "$build/tools/sample_livepatch.o")
+# Inputs that once showed a fault of the oracle itself.
+args+=(--extra "$here/regressions")
 
 start=$(date +%s)
 "$dir/oracle" "${args[@]}" --flips "${ORACLE_FLIPS:-1000}"
