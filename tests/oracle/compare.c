@@ -3,13 +3,16 @@
  * the same bytes, and what the two verdicts say together. SPDX-License-Identifier: GPL-2.0-only
  *
  * A finding is AGREE, DOCUMENTED (a difference docs/checks.md or include/klpelf.h describes: the
- * kind says which) or UNDOCUMENTED (the test fails). The documented kinds are:
+ * kind says which), UNDOCUMENTED (the test fails) or SKIPPED (not compared). The documented kinds
+ * are (docs/oracle.md has the table):
  * - "kernel reads out of bounds: CHECK": klpelf rejects with its own check CHECK, and the kernel
  *   reads outside the file or outside the table it means to read (AddressSanitizer, the alignment
  *   sanitizer, or the shim's read witness caught it) in its checks or its later loading steps;
  * - "own check first: CHECK": both reject, klpelf with its own check CHECK, which runs (where the
  *   kernel makes the read it guards) no later than the kernel's check that rejects;
- * - "kernel rejects later: symbol_shndx": simplify_symbols() rejects what klpelf's check does;
+ * - "kernel rejects later: CHECK": the kernel's later steps refuse the module before the read;
+ * - two corners of relocation_symbol's rule: the partial symbol after sh_size / 24, and the
+ *   livepatch relocation sections of a module that is no livepatch;
  * - "ehdr_arch checks EI_CLASS and EI_DATA": x86-64's elf_check_arch() tests only e_machine;
  * - "name: no fallback to struct module": without a .modinfo name the kernel names the module
  *   from the image's struct module; klpelf leaves info->name NULL (and info->mod NULL);
