@@ -12,9 +12,12 @@
 # Usage: fetch.sh CACHE_DIR
 # Without network or without the packages it prints "skipped: <why>" and exits 0: the ctest test
 # that runs it reports itself skipped, and the tests that need the cache skip too.
+# ORACLE_DEBIAN_MIRROR replaces http://deb.debian.org/debian (another mirror, or an unreachable
+# address to see the skip).
 set -euo pipefail
 
 cache=${1:?usage: fetch.sh CACHE_DIR}
+mirror=${ORACLE_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
 stamp=$cache/fetch.done
@@ -64,7 +67,7 @@ update_suite() {
   local suite=$1 dir=$cache/apt/$1
   mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial"
   echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]" \
-       "http://deb.debian.org/debian $suite main" >"$dir/sources.list"
+       "$mirror $suite main" >"$dir/sources.list"
   # shellcheck disable=SC2046 # the options are meant to be split
   apt-get $(apt_opts "$suite") update -qq >"$dir/update.log" 2>&1 || true
   # apt-get update reports an unreachable mirror as a warning and exits 0: look for the list.

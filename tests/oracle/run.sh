@@ -7,7 +7,7 @@
 #   checks: klpelf_setup_load_info() against the kernel's checks; copy: copy_module_elf() and
 #   free_module_elf() on what both accept. ORACLE_DIR holds the oracle binary (and gets the log of
 #   every verdict); BUILD_DIR is the CMake build directory (kbuild modules, sample module).
-# Without the binary it prints "skipped: <why>" and exits 0.
+# Without the fetched cache or the binary it prints "skipped: <why>" and exits 0.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -17,6 +17,7 @@ cache=${2:?}
 dir=${3:?}
 build=${4:?}
 
+[ -f "$cache/fetch.done" ] || { echo "skipped: nothing fetched (see oracle_fetch)"; exit 0; }
 [ -x "$dir/oracle" ] || { echo "skipped: the oracle was not built (see oracle_build)"; exit 0; }
 
 args=(--"$mode" --log "$dir/verdicts-$mode.tsv" --known "$here/known-differences.txt"
