@@ -23,6 +23,8 @@ cc=${ORACLE_CC:-$(command -v clang || true)}
 [ -n "$cc" ] || { echo "skipped: clang is not installed"; exit 0; }
 command -v python3 >/dev/null || { echo "skipped: python3 is not installed"; exit 0; }
 
+# A failed build must not leave an earlier oracle behind for the tests to run.
+rm -f "$out/oracle"
 mkdir -p "$out/gen" "$out/obj"
 python3 "$here/extract.py" "$cache/src" "$repo/docs/checks.md" "$repo/include/klpelf.h" "$out/gen"
 
@@ -37,9 +39,9 @@ fi
 
 sanitize=(-fsanitize=address,alignment -fno-sanitize-recover=all -fno-omit-frame-pointer)
 common=(-std=gnu11 -O1 -g "${sanitize[@]}" -I"$repo/include" -I"$here" -I"$out/gen" "$@")
-# The kernel's exported names, renamed so that klpelf's functions of the same names link too.
-renames=(-Dcopy_module_elf=kernel_copy_module_elf -Dfree_module_elf=kernel_free_module_elf
-         -Dmod_check_sig=kernel_mod_check_sig -Dmod_verify_sig=kernel_mod_verify_sig
+# The kernel's exported names, renamed so that they cannot clash with klpelf's or the C library's
+# (copy_module_elf and free_module_elf are renamed in the shim, after klpelf.h maps them).
+renames=(-Dmod_check_sig=kernel_mod_check_sig -Dmod_verify_sig=kernel_mod_verify_sig
          -Dmodule_sig_check=kernel_module_sig_check
          -Dmodule_next_tag_pair=kernel_module_next_tag_pair
          -Dmodule_elf_check_arch=kernel_module_elf_check_arch

@@ -179,13 +179,16 @@ def messages_header(rows):
     return "\n".join(lines) + "\n"
 
 
-def struct_members(text, struct):
-    """Member names of `struct` in C source `text`, in order (nested struct names included)."""
-    match = re.search(r"struct " + struct + r" \{(.*?)\n\};", text, re.S)
-    if not match:
-        fail(f"no struct {struct}")
+def struct_members(text, *names):
+    """Member names of the first struct of `names` in C source `text`, in order."""
+    for struct in names:
+        match = re.search(r"struct " + struct + r" \{(.*?)\n\};", text, re.S)
+        if match:
+            break
+    else:
+        fail(f"no struct {' or '.join(names)}")
     body = re.sub(r"/\*.*?\*/", "", match.group(1), flags=re.S)
-    names = []
+    members = []
     for decl in re.split(r"[;{]", body):
         decl = re.sub(r"#[^\n]*", "", decl).strip()
         if decl.startswith("}"):
@@ -193,14 +196,14 @@ def struct_members(text, struct):
         for part in decl.split(","):
             word = re.findall(r"([A-Za-z_]\w*)\s*(?:\[[^\]]*\])?\s*$", part.strip())
             if word and word[0] not in ("struct", "unsigned", "int"):
-                names.append(word[0])
-    return names
+                members.append(word[0])
+    return members
 
 
 def check_load_info_order(src, klpelf_h):
     kernel = struct_members((src / "kernel/module/internal.h").read_text(), "load_info")
-    ours = struct_members(klpelf_h.read_text(), "load_info")
-    ours = [m for m in ours if m != "load_info_index"]
+    # klpelf's header names it struct klpelf_load_info (struct load_info by a macro).
+    ours = struct_members(klpelf_h.read_text(), "klpelf_load_info", "load_info")
     positions = []
     for member in ours:
         if member not in kernel:

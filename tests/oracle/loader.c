@@ -69,11 +69,11 @@ static bool reads_in_full(const struct load_info *info)
 		size_t offset;
 		const char *reader;
 	} read[] = {
-		{ offsetof(struct load_info_index, info), "check_modinfo() on .modinfo" },
-		{ offsetof(struct load_info_index, vers), "check_version() on __versions" },
-		{ offsetof(struct load_info_index, vers_ext_crc), "the version walk on its CRCs" },
-		{ offsetof(struct load_info_index, vers_ext_name), "the version walk on its names" },
-		{ offsetof(struct load_info_index, pcpu), "percpu_modcopy() on .data..percpu" },
+		{ offsetof(struct klpelf_load_info_index, info), "check_modinfo() on .modinfo" },
+		{ offsetof(struct klpelf_load_info_index, vers), "check_version() on __versions" },
+		{ offsetof(struct klpelf_load_info_index, vers_ext_crc), "the version walk on its CRCs" },
+		{ offsetof(struct klpelf_load_info_index, vers_ext_name), "the version walk on its names" },
+		{ offsetof(struct klpelf_load_info_index, pcpu), "percpu_modcopy() on .data..percpu" },
 	};
 
 	for (size_t i = 0; i < sizeof(read) / sizeof(read[0]); i++) {

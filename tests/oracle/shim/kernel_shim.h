@@ -28,6 +28,17 @@
 #include "klpelf.h"
 #include "oracle.h"
 
+/*
+ * klpelf.h maps the kernel's names copy_module_elf() and free_module_elf() onto klpelf's
+ * functions; the kernel's own functions of those names are compiled here as kernel_*, so that
+ * both link into one program (the other exported names are renamed on the compiler's command
+ * line, build.sh).
+ */
+#undef copy_module_elf
+#undef free_module_elf
+#define copy_module_elf kernel_copy_module_elf
+#define free_module_elf kernel_free_module_elf
+
 /* ---- configuration ---------------------------------------------------------------------------- */
 #define CONFIG_64BIT 1
 #define CONFIG_X86_64 1
