@@ -1,8 +1,8 @@
 /*
  * loader.c: the kernel's loading steps after its checks, as far as they read what klpelf's own
  * checks guard. Run only on images the kernel's checks accept and klpelf rejects with one of its
- * own checks, to show that the kernel would then read out of bounds. SPDX-License-Identifier:
- * GPL-2.0-only
+ * own checks, to show that the kernel would then read out of bounds.
+ * SPDX-License-Identifier: GPL-2.0-only
  *
  * In load_module() order, on a copy of the image:
  * 1. the kernel's rewrite_section_headers(): every sh_addr points into the image;
