@@ -30,6 +30,7 @@ mod setup_pipeline;
 // What the fuzz crate and the replay test call; each of them uses a part.
 #[allow(unused_imports)]
 pub use self::{
+    bytes::bytes_of,
     copy_structured::{copy_structured, CopyCase, Oracle, Rare, RawCase},
     models::MARKER,
     modinfo_signature::{modinfo_signature, module_around, ModinfoCase, MODINFO_INDEX},
