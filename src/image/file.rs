@@ -107,10 +107,13 @@ fn read_capped(file: &File) -> Result<(OwnedBlock, usize), ReadError> {
     output.finish().map_err(ReadError::Other)
 }
 
-/// A system call's failure on `name`, as the negative errno and a message naming the file.
+/// A system call's failure on `name`, as the negative errno and a message naming the file (the
+/// system's description of the errno, without the " (os error N)" that Rust adds).
 fn io_error(name: impl Display, e: io::Error) -> Error {
     let errno = e.raw_os_error().unwrap_or(libc::EIO);
-    error::report(-errno, format_args!("{name}: {e}"))
+    let text = e.to_string();
+    let text = text.split(" (os error").next().unwrap_or(&text);
+    error::report(-errno, format_args!("{name}: {text}"))
 }
 
 /// A descriptor as messages name it.
