@@ -9,6 +9,10 @@
  * taken relative to the image) to the uncompressed module's, with the same signature. Then it
  * damages each copy in memory (cut, bit-flipped, trailing garbage, doubled) and checks the error
  * code, the message and that *out is untouched. Exit 77 ("skipped") when the modules are missing.
+ *   test_compressed debian LIST
+ * opens every .ko.xz named in LIST (one path a line: a distribution kernel's modules) by path,
+ * checks the image against `xz -dc` of the file, and runs setup, prepare and copy_module_elf on it;
+ * every module must be accepted.
  * SPDX-License-Identifier: GPL-2.0-only
  */
 #define _POSIX_C_SOURCE 200809L
@@ -191,12 +195,65 @@ static void check_module(const char *work, const char *module)
 	free(ref.bytes);
 }
 
+/* `xz -dc PATH`: the reference bytes of a distribution module. */
+static int xz_reference(const char *path, struct file_bytes *out)
+{
+	char command[8192];
+	FILE *p;
+	int rc;
+
+	snprintf(command, sizeof(command), "xz -dc -- '%s'", path);
+	out->bytes = NULL;
+	p = popen(command, "r");
+	if (!p)
+		return -1;
+	rc = read_stream(p, out);
+	return pclose(p) == 0 ? rc : -1;
+}
+
+static int check_distribution(const char *list)
+{
+	FILE *f = fopen(list, "r");
+	char path[4096];
+	unsigned long modules = 0, bad = check_failures();
+
+	if (!CHECK(f != NULL))
+		return 1;
+	while (fgets(path, sizeof(path), f)) {
+		struct klpelf_image *img = SENTINEL;
+		struct file_bytes ref = { NULL, 0 };
+		struct persisted got;
+
+		path[strcspn(path, "\n")] = '\0';
+		if (!CHECK_EQ_INT(klpelf_image_open(path, &img), 0) ||
+		    !CHECK_EQ_INT(xz_reference(path, &ref), 0)) {
+			fprintf(stderr, "  %s: %s\n", path, klpelf_last_error());
+		} else if (CHECK_EQ_INT(klpelf_image_compression(img), KLPELF_COMPRESSION_XZ) &&
+			   CHECK_EQ_U64(klpelf_image_size(img), ref.len) &&
+			   CHECK_MEM_EQ(klpelf_image_data(img), ref.bytes, ref.len) &&
+			   CHECK_EQ_INT(persist(klpelf_image_data(img), ref.len, &got), 0)) {
+			persisted_free(&got);
+			modules++;
+		} else {
+			fprintf(stderr, "  %s\n", path);
+		}
+		klpelf_image_close(img);
+		free(ref.bytes);
+	}
+	fclose(f);
+	printf("%lu modules opened from their .ko.xz and accepted, %lu failed checks\n", modules,
+	       check_failures() - bad);
+	return check_summary("distribution modules");
+}
+
 int main(int argc, char **argv)
 {
 	int i;
 
+	if (argc == 3 && strcmp(argv[1], "debian") == 0)
+		return check_distribution(argv[2]);
 	if (argc < 4 || strcmp(argv[1], "kbuild") != 0) {
-		fprintf(stderr, "usage: %s kbuild WORKDIR MODULE.ko...\n", argv[0]);
+		fprintf(stderr, "usage: %s kbuild WORKDIR MODULE.ko... | debian LIST\n", argv[0]);
 		return 2;
 	}
 	if (access(argv[3], R_OK) != 0) {

@@ -11,35 +11,43 @@
 #include <stdlib.h>
 #include <string.h>
 
-int read_whole_file(const char *path, struct file_bytes *out)
+int read_stream(FILE *f, struct file_bytes *out)
 {
-	FILE *f = fopen(path, "rb");
 	size_t cap = 1 << 16, n;
 	unsigned char *bigger;
 
 	out->len = 0;
 	out->bytes = malloc(cap);
-	if (!f || !out->bytes)
-		goto fail;
+	if (!out->bytes)
+		return -1;
 	while ((n = fread(out->bytes + out->len, 1, cap - out->len, f)) > 0) {
 		out->len += n;
 		if (out->len == cap) {
 			bigger = realloc(out->bytes, cap *= 2);
 			if (!bigger)
-				goto fail;
+				break;
 			out->bytes = bigger;
 		}
 	}
-	if (ferror(f))
-		goto fail;
-	fclose(f);
+	if (ferror(f) || out->len == cap) {
+		free(out->bytes);
+		out->bytes = NULL;
+		return -1;
+	}
 	return 0;
-fail:
-	if (f)
-		fclose(f);
-	free(out->bytes);
+}
+
+int read_whole_file(const char *path, struct file_bytes *out)
+{
+	FILE *f = fopen(path, "rb");
+	int rc;
+
 	out->bytes = NULL;
-	return -1;
+	if (!f)
+		return -1;
+	rc = read_stream(f, out);
+	fclose(f);
+	return rc;
 }
 
 int write_whole_file(const char *path, const void *bytes, size_t len)

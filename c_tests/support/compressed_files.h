@@ -9,6 +9,7 @@
 #define KLPELF_COMPRESSED_FILES_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "klpelf.h"
 
@@ -18,7 +19,9 @@ struct file_bytes {
 	size_t len;
 };
 
-/* 0, or -1 with errno set (bytes NULL). */
+/* Reads `f` to its end: 0, or -1 (bytes NULL). */
+int read_stream(FILE *f, struct file_bytes *out);
+/* 0, or -1 (bytes NULL). */
 int read_whole_file(const char *path, struct file_bytes *out);
 int write_whole_file(const char *path, const void *bytes, size_t len);
 
