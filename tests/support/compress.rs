@@ -60,6 +60,12 @@ pub fn compressed(bytes: &[u8], format: KlpelfCompression) -> Vec<u8> {
 pub struct Opened(*mut KlpelfImage);
 
 impl Opened {
+    /// Takes ownership of an image klpelf made.
+    pub fn from_raw(image: *mut KlpelfImage) -> Self {
+        assert!(!image.is_null());
+        Opened(image)
+    }
+
     pub fn bytes(&self) -> &[u8] {
         // SAFETY: an open image's data is `size` readable bytes until it is closed.
         unsafe {
