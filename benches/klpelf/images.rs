@@ -111,6 +111,11 @@ pub(crate) fn images_group(harness: &mut Harness) {
         std::fs::metadata(&xz).unwrap().len()
     );
     let mapped = std::fs::read(&ko).unwrap();
+    // For the report: which module, how large compressed and decompressed.
+    let record = crate::ingest::object_dir().join("images-module.txt");
+    let name = xz.file_name().unwrap().to_string_lossy().into_owned();
+    let compressed = std::fs::metadata(&xz).unwrap().len();
+    let _ = std::fs::write(record, format!("{name} {compressed} {}\n", mapped.len()));
 
     let mut group = harness.group("images");
     group.configure(|g| {
