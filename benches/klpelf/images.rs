@@ -82,12 +82,11 @@ fn cli_setup(tool: &str, path: &Path) -> usize {
     // malloc's large blocks are 16-aligned, as setup requires 8.
     assert_eq!(bytes.as_ptr() as usize % 8, 0);
     let mut info = zeroed_load_info();
+    let (data, len) = (bytes.as_mut_ptr().cast(), bytes.len());
     // SAFETY: `bytes` is readable and writable for its length and outlives the call.
-    assert_eq!(
-        unsafe { klpelf_setup_load_info(&mut info, bytes.as_mut_ptr().cast(), bytes.len(), 0) },
-        0
-    );
-    bytes.len()
+    let rc = unsafe { klpelf_setup_load_info(&mut info, data, len, 0) };
+    assert_eq!(rc, 0);
+    len
 }
 
 pub(crate) fn images_group(harness: &mut Harness) {
