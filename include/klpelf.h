@@ -651,10 +651,12 @@ size_t klpelf_image_size(const struct klpelf_image *image);
 enum klpelf_compression klpelf_image_compression(const struct klpelf_image *image);
 
 /**
- * Frees an image: its block, or its mapping. Accepts NULL. Every pointer into the image (its
- * bytes, and a `struct load_info` describing them) is invalid afterwards; release what
- * `klpelf_prepare_module()` and `copy_module_elf()` made from it first only if they still point
- * into it (`copy_module_elf()`'s copy does not).
+ * Frees an image: its block, or its mapping. Accepts NULL. Every pointer into the image is invalid
+ * afterwards: its bytes, a `struct load_info` describing them, and the section addresses
+ * (`sh_addr`) that `klpelf_prepare_module()` set to the sections' places in the image, which
+ * `copy_module_elf()` persists in `mod->klp_info` and `klpelf_resolve_symbols()` reads through:
+ * resolve before closing. What prepare and copy allocated (`mod->core_kallsyms`, `mod->klp_info`)
+ * is separate and stays valid until `klpelf_release_module()`.
  *
  * # Safety
  * `image` must be NULL or an open image, not closed before.
