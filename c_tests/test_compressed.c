@@ -98,7 +98,7 @@ static void check_copy(const char *path, const struct format *f, const unsigned 
 		       size_t ref_len, const struct persisted *expected)
 {
 	struct klpelf_image *img = SENTINEL;
-	struct file_bytes data;
+	struct buffer data;
 	int fd;
 
 	if (CHECK_EQ_INT(klpelf_image_open(path, &img), 0))
@@ -112,11 +112,11 @@ static void check_copy(const char *path, const struct format *f, const unsigned 
 	if (fd >= 0)
 		close(fd);
 	img = SENTINEL;
-	if (CHECK_EQ_INT(read_whole_file(path, &data), 0) &&
+	if (CHECK_EQ_INT(buffer_read_file(&data, path, 0), 0) &&
 	    CHECK_EQ_INT(klpelf_image_from_bytes(data.bytes, data.len, &img), 0))
 		check_image(img, f, "bytes", ref, ref_len, expected);
 	klpelf_image_close(img);
-	free(data.bytes);
+	buffer_free(&data);
 }
 
 /* One damaged copy: from bytes and through a file, `errno` and a message naming the format. */
@@ -140,7 +140,7 @@ static void check_refused(const struct format *f, const char *work, const unsign
 	unlink(path);
 }
 
-static void check_damaged(const struct format *f, const char *work, const struct file_bytes *good)
+static void check_damaged(const struct format *f, const char *work, const struct buffer *good)
 {
 	size_t cuts[] = { 7, good->len / 2, good->len - 1 }, i;
 	unsigned char *bad = malloc(2 * good->len + 8);
@@ -162,21 +162,21 @@ static void check_damaged(const struct format *f, const char *work, const struct
 
 static void check_module(const char *work, const char *module)
 {
-	struct file_bytes ref, copy;
+	struct buffer ref, copy;
 	struct persisted expected;
 	const char *base = strrchr(module, '/') ? strrchr(module, '/') + 1 : module;
 	char path[4096], command[16384];
 	size_t i;
 
-	if (!CHECK_EQ_INT(read_whole_file(module, &ref), 0))
+	if (!CHECK_EQ_INT(buffer_read_file(&ref, module, 0), 0))
 		return;
 	if (!CHECK_EQ_INT(persist(ref.bytes, ref.len, &expected), 0)) {
-		free(ref.bytes);
+		buffer_free(&ref);
 		return;
 	}
 	/* persist() rewrote sh_addr in ref (as prepare does); compare images with the file's bytes */
-	free(ref.bytes);
-	read_whole_file(module, &ref);
+	buffer_free(&ref);
+	buffer_read_file(&ref, module, 0);
 	for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
 		const struct format *f = &formats[i];
 		snprintf(path, sizeof(path), "%s/%s", work, base);
@@ -186,24 +186,24 @@ static void check_module(const char *work, const char *module)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s.%s", work, base, f->ext);
 		check_copy(path, f, ref.bytes, ref.len, &expected);
-		if (CHECK_EQ_INT(read_whole_file(path, &copy), 0))
+		if (CHECK_EQ_INT(buffer_read_file(&copy, path, 0), 0))
 			check_damaged(f, work, &copy);
-		free(copy.bytes);
+		buffer_free(&copy);
 		printf("%s.%s: checked\n", base, f->ext);
 	}
 	persisted_free(&expected);
-	free(ref.bytes);
+	buffer_free(&ref);
 }
 
 /* `xz -dc PATH`: the reference bytes of a distribution module. */
-static int xz_reference(const char *path, struct file_bytes *out)
+static int xz_reference(const char *path, struct buffer *out)
 {
 	char command[8192];
 	FILE *p;
 	int rc;
 
 	snprintf(command, sizeof(command), "xz -dc -- '%s'", path);
-	out->bytes = NULL;
+	memset(out, 0, sizeof(*out));
 	p = popen(command, "r");
 	if (!p)
 		return -1;
@@ -221,7 +221,7 @@ static int check_distribution(const char *list)
 		return 1;
 	while (fgets(path, sizeof(path), f)) {
 		struct klpelf_image *img = SENTINEL;
-		struct file_bytes ref = { NULL, 0 };
+		struct buffer ref = { NULL, 0, 0 };
 		struct persisted got;
 
 		path[strcspn(path, "\n")] = '\0';
@@ -238,7 +238,7 @@ static int check_distribution(const char *list)
 			fprintf(stderr, "  %s\n", path);
 		}
 		klpelf_image_close(img);
-		free(ref.bytes);
+		buffer_free(&ref);
 	}
 	fclose(f);
 	printf("%lu modules opened from their .ko.xz and accepted, %lu failed checks\n", modules,

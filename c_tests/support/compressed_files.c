@@ -11,43 +11,29 @@
 #include <stdlib.h>
 #include <string.h>
 
-int read_stream(FILE *f, struct file_bytes *out)
+int read_stream(FILE *f, struct buffer *b)
 {
 	size_t cap = 1 << 16, n;
 	unsigned char *bigger;
 
-	out->len = 0;
-	out->bytes = malloc(cap);
-	if (!out->bytes)
+	memset(b, 0, sizeof(*b));
+	b->bytes = malloc(cap);
+	if (!b->bytes)
 		return -1;
-	while ((n = fread(out->bytes + out->len, 1, cap - out->len, f)) > 0) {
-		out->len += n;
-		if (out->len == cap) {
-			bigger = realloc(out->bytes, cap *= 2);
+	while ((n = fread(b->bytes + b->len, 1, cap - b->len, f)) > 0) {
+		b->len += n;
+		if (b->len == cap) {
+			bigger = realloc(b->bytes, cap *= 2);
 			if (!bigger)
 				break;
-			out->bytes = bigger;
+			b->bytes = bigger;
 		}
 	}
-	if (ferror(f) || out->len == cap) {
-		free(out->bytes);
-		out->bytes = NULL;
+	if (ferror(f) || b->len == cap) {
+		buffer_free(b);
 		return -1;
 	}
 	return 0;
-}
-
-int read_whole_file(const char *path, struct file_bytes *out)
-{
-	FILE *f = fopen(path, "rb");
-	int rc;
-
-	out->bytes = NULL;
-	if (!f)
-		return -1;
-	rc = read_stream(f, out);
-	fclose(f);
-	return rc;
 }
 
 int write_whole_file(const char *path, const void *bytes, size_t len)

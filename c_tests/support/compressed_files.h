@@ -1,5 +1,5 @@
 /*
- * Support for the compressed-module tests: whole files in and out of malloc'd memory, and what
+ * Support for the compressed-module tests: a pipe's output in a buffer, files written, and what
  * setup, prepare and copy_module_elf made of one image as flat bytes, with every address into the
  * image made relative to it and every address into klpelf's copies left out, so that two images
  * of one module compare equal exactly when klpelf saw the same module in both.
@@ -11,18 +11,12 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "buffer.h"
 #include "klpelf.h"
 
-/* A file's bytes in one malloc'd (so 8-aligned) block; free `bytes`. */
-struct file_bytes {
-	unsigned char *bytes;
-	size_t len;
-};
-
-/* Reads `f` to its end: 0, or -1 (bytes NULL). */
-int read_stream(FILE *f, struct file_bytes *out);
-/* 0, or -1 (bytes NULL). */
-int read_whole_file(const char *path, struct file_bytes *out);
+/* Reads `f` (a pipe: its length is not known ahead) to its end into *b, a malloc'd (not guarded)
+ * buffer that buffer_free() frees. Returns 0, or -1 (then *b holds nothing). */
+int read_stream(FILE *f, struct buffer *b);
 int write_whole_file(const char *path, const void *bytes, size_t len);
 
 /* The flat summary of a load_info and a module made from an image. */
