@@ -13,6 +13,9 @@
 //!   (`libelf`) and `goblin::elf::Elf::parse` plus the same index pass (`goblin`), on a module-shaped
 //!   object of 92 sections (`module`) and a 65,279-section one (`many`), both built at bench time.
 //! - `pipeline`: setup → prepare → copy → release per module (`klpelf`), on the same objects.
+//! - `images`: a real distribution module opened through `klpelf_image_open` (`.ko.xz`, `.ko.zst`,
+//!   `.ko`) against `xz -dc` / `zstd -dc` piped into the bytes API and against an already-mapped
+//!   buffer, each followed by setup.
 //!
 //! The C baselines and object builders are in `benches/support` (a dev-dependency only).
 //!
@@ -21,7 +24,7 @@
 //! `GROUP/VARIANT/PARAM` as in criterion's output.
 //!
 //! The code is in `benches/klpelf/`: [`tables`] (the `copy` group's synthetic tables), [`copy`],
-//! [`ingest`] (with the objects under test), [`pipeline`], and [`harness`] (criterion or
+//! [`ingest`] (with the objects under test), [`pipeline`], [`images`], and [`harness`] (criterion or
 //! profiling).
 
 // A crate root's `mod` looks in its own directory, benches/, where cargo would take every file for
@@ -30,6 +33,8 @@
 mod copy;
 #[path = "klpelf/harness.rs"]
 mod harness;
+#[path = "klpelf/images.rs"]
+mod images;
 #[path = "klpelf/ingest.rs"]
 mod ingest;
 #[path = "klpelf/pipeline.rs"]
@@ -73,6 +78,9 @@ fn main() {
         let mut objects = ingest::objects_under_test();
         ingest::ingest_group(&mut harness, &mut objects);
         pipeline::pipeline_group(&mut harness, &mut objects);
+    }
+    if harness.wants_group("images") {
+        images::images_group(&mut harness);
     }
     harness.finish();
 }

@@ -22,7 +22,9 @@ sys.dont_write_bytecode = True
 from reportlib.copy_group import copy_linearity, copy_section  # noqa: E402
 from reportlib.fmt import fmt_n, verdict  # noqa: E402
 from reportlib.groups import COPY_SIZES, COPY_VARIANTS  # noqa: E402
+from reportlib.groups import IMAGES_PARAMS, IMAGES_VARIANTS  # noqa: E402
 from reportlib.groups import INGEST_OBJECTS, INGEST_VARIANTS  # noqa: E402
+from reportlib.images_group import images_section  # noqa: E402
 from reportlib.ingest_group import ingest_linearity, ingest_section, pipeline_section  # noqa: E402
 from reportlib.machine import machine_section  # noqa: E402
 from reportlib.results import load, object_sizes  # noqa: E402
@@ -56,8 +58,9 @@ def intro(lines):
     )
 
 
-def summary(copy_results, ingest_results, lines):
-    """Appends every target's verdict, copy's by section count, then ingest's by object."""
+def summary(copy_results, ingest_results, images_results, lines):
+    """Appends every target's verdict: copy's by section count, ingest's by object, images' by
+    case."""
     lines.append("## Summary of the targets\n")
     for n, (not_slower, faster, floor_ok) in copy_results.items():
         parts = [f"not slower than kernel-c: {verdict(not_slower)}"]
@@ -71,6 +74,8 @@ def summary(copy_results, ingest_results, lines):
             f"- ingest, `{obj}`: ≤ 0.5× libelf: "
             + (verdict(ok) if ok is not None else "not measured (no libelf-dev)")
         )
+    for case, ok in images_results.items():
+        lines.append(f"- images, {case}: {verdict(ok)}")
     lines.append("")
 
 
@@ -93,6 +98,7 @@ def main():
     copy = load(args.criterion, "copy", COPY_VARIANTS, COPY_SIZES)
     ingest = load(args.criterion, "ingest", INGEST_VARIANTS, INGEST_OBJECTS)
     pipeline = load(args.criterion, "pipeline", ["klpelf"], INGEST_OBJECTS)
+    images = load(args.criterion, "images", IMAGES_VARIANTS, IMAGES_PARAMS)
     if not copy and not ingest:
         sys.exit(f"no criterion results under {args.criterion}: run scripts/bench")
 
@@ -108,8 +114,9 @@ def main():
     ingest_results = ingest_section(ingest, lines, object_sizes(args.objects))
     ingest_linearity(ingest, lines)
     pipeline_section(pipeline, ingest, lines)
+    images_results = images_section(images, lines, args.objects)
 
-    summary(copy_results, ingest_results, lines)
+    summary(copy_results, ingest_results, images_results, lines)
     if args.findings and os.path.exists(args.findings):
         with open(args.findings) as f:
             lines.append(f.read().strip() + "\n")

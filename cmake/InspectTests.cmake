@@ -20,3 +20,9 @@ set_tests_properties(inspect_kallsyms inspect_kbuild inspect_kbuild_resolve PROP
 # inspect_kbuild_resolve resolves the module inspect_kbuild builds and converts.
 set_tests_properties(inspect_kbuild PROPERTIES FIXTURES_SETUP klpelf_kbuild_modules)
 set_tests_properties(inspect_kbuild_resolve PROPERTIES FIXTURES_REQUIRED klpelf_kbuild_modules)
+# inspect_compressed: .ko.xz, .ko.zst, .ko.gz and standard input (tests/inspect/inspect_compressed.py).
+add_test(NAME inspect_compressed
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/tests/inspect/inspect_compressed.py
+          --inspect $<TARGET_FILE:klpelf-inspect> --sample ${CMAKE_CURRENT_BINARY_DIR}/tools/sample_livepatch.o
+          --kbuild-work ${klpelf_kbuild_work} --work ${CMAKE_CURRENT_BINARY_DIR}/inspect-tests/compressed)
+set_tests_properties(inspect_compressed PROPERTIES FIXTURES_REQUIRED klpelf_kbuild_modules)

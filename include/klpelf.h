@@ -67,6 +67,11 @@
 #define KLPELF_VERSION_PATCH 0
 
 /**
+ * The default image limit, 1 GiB: far above any distribution module (a few tens of MiB at most).
+ */
+#define KLPELF_IMAGE_LIMIT_DEFAULT (1 << 30)
+
+/**
  * Flag for `klpelf_setup_load_info()`: accept extended section numbering (`e_shnum == 0` with the
  * count in section 0's `sh_size`; `e_shstrndx == SHN_XINDEX` with the index in section 0's
  * `sh_link`), which the kernel's loader rejects. Objects with more than 65,279 sections use it.
@@ -97,6 +102,30 @@
  * livepatch symbol-name format reads at most `KSYM_NAME_LEN - 1` bytes of it.
  */
 #define KLPELF_KSYM_NAME_LEN 512
+
+/**
+ * How a module image was stored: as it is, or compressed with one of the formats distributions and
+ * the kernel's `modules_install` use (`CONFIG_MODULE_COMPRESS_*`).
+ */
+enum klpelf_compression {
+  /**
+   * Not compressed: the bytes are used as they are (a `.ko`, or anything that is not one of the
+   * formats below).
+   */
+  KLPELF_COMPRESSION_NONE = 0,
+  /**
+   * xz (`.ko.xz`): starts with `FD 37 7A 58 5A 00`.
+   */
+  KLPELF_COMPRESSION_XZ = 1,
+  /**
+   * Zstandard (`.ko.zst`): starts with `28 B5 2F FD`.
+   */
+  KLPELF_COMPRESSION_ZSTD = 2,
+  /**
+   * gzip (`.ko.gz`): starts with `1F 8B`.
+   */
+  KLPELF_COMPRESSION_GZIP = 3,
+};
 
 /**
  * Which check rejected a module image. The values are stable: new checks get new values.
@@ -247,6 +276,14 @@ enum klpelf_check {
    */
   KLPELF_CHECK_ALIGNMENT = 33,
 };
+
+/**
+ * A module image owned by klpelf (opaque): the ELF bytes of a module file, decompressed if it was
+ * compressed, 8-aligned and writable, ready for `klpelf_setup_load_info()`. Made by
+ * `klpelf_image_open()`, `klpelf_image_from_fd()` or `klpelf_image_from_bytes()`; freed by
+ * `klpelf_image_close()`. Its bytes stay valid and in place until then.
+ */
+struct klpelf_image;
 
 /**
  * A kernel's symbol map (opaque): made by `klpelf_symbol_map_load()` or
@@ -523,6 +560,138 @@ struct klpelf_allocator {
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * Opens the module file at `path` (`.ko`, `.ko.xz`, `.ko.zst`, `.ko.gz`: the format is told by
+ * the file's first bytes, not its name) and stores a new image in `*out`.
+ *
+ * A regular file that is not compressed is mapped, not read: private and copy-on-write, so a
+ * large file costs no memory until touched and `klpelf_prepare_module()`'s section-header rewrite
+ * never reaches the file. The file must not be truncated while the image is open (as with any
+ * mapping, reading a page past its new end raises `SIGBUS`). A compressed file is mapped, decoded
+ * into one block from the configured allocator and unmapped. A FIFO, character device or other
+ * stream is read to its end (opening a FIFO waits for a writer). Decoded and read images may be at
+ * most the image limit long (`klpelf_set_image_limit()`).
+ *
+ * Returns 0 on success. On failure `*out` is unchanged, nothing is leaked, `klpelf_last_error()`
+ * names the file or the format and what was wrong, and the return value is:
+ * - `-ENOEXEC`: the file, or what its stream decodes to, is empty; or a compressed stream is
+ *   truncated, corrupt (a bad header, bad data, a failed integrity check), followed by trailing
+ *   bytes, or followed by a second stream (a module file is one stream);
+ * - `-EFBIG`: the image would be longer than the image limit (a decompression bomb, an endless
+ *   device), or the stream needs more than 256 MiB of decoder memory;
+ * - `-EINVAL`: `path` or `out` is NULL;
+ * - `-ENOMEM`: the allocator failed;
+ * - `-EISDIR`, `-ENOENT`, `-EACCES`, ...: opening or reading the file failed (`-errno`);
+ * - `-ENOSYS`: the freestanding build, which reads no files.
+ *
+ * Nothing is checked beyond decoding: pass the bytes to `klpelf_setup_load_info()`.
+ *
+ * # Safety
+ * `path` must be NULL or a NUL-terminated string; `out` NULL or valid for writes.
+ */
+int klpelf_image_open(const char *path, struct klpelf_image **out);
+
+/**
+ * Makes an image from the file or stream open at `fd`, as `klpelf_image_open()` does from a path,
+ * and stores it in `*out`. `fd` stays open and the caller's (klpelf never closes it); the image
+ * does not need it afterwards. A regular file is used from its start whatever `fd`'s offset, which
+ * is left as it was; a pipe, socket or character device is read from its current position to its
+ * end. `fd` must be open for reading.
+ *
+ * Returns and fails as `klpelf_image_open()` does, with `-EBADF` for a descriptor that is not
+ * open (and `-EINVAL` only for a NULL `out`).
+ *
+ * # Safety
+ * `out` must be NULL or valid for writes.
+ */
+int klpelf_image_from_fd(int fd, struct klpelf_image **out);
+
+/**
+ * Makes an image from `len` bytes of a module file at `buf`, compressed or not, and stores it in
+ * `*out`. The bytes are copied (uncompressed) or decoded (compressed) into one block from the
+ * configured allocator, so `buf` may be freed, and need not be aligned; the image is 8-aligned.
+ *
+ * Returns and fails as `klpelf_image_open()` does (no file errors; `-EINVAL` also for a NULL
+ * `buf` or a `len` past `PTRDIFF_MAX`). In the freestanding build a compressed `buf` gives
+ * `-ENOSYS` (there is no decoder; see the freestanding documentation) and an uncompressed one is
+ * copied as here.
+ *
+ * # Safety
+ * `buf` must be NULL or valid for reads of `len` bytes; `out` NULL or valid for writes.
+ */
+int klpelf_image_from_bytes(const void *buf, size_t len, struct klpelf_image **out);
+
+/**
+ * The image's ELF bytes: 8-aligned, `klpelf_image_size()` long, writable (a mapped file is mapped
+ * privately), valid until `klpelf_image_close()`. Pass them to `klpelf_setup_load_info()`. NULL
+ * (with a message) for a NULL `image`.
+ *
+ * # Safety
+ * `image` must be NULL or an open image.
+ */
+void *klpelf_image_data(const struct klpelf_image *image);
+
+/**
+ * The length in bytes of the image's ELF bytes (never 0 for an open image); 0 (with a message)
+ * for a NULL `image`.
+ *
+ * # Safety
+ * `image` must be NULL or an open image.
+ */
+size_t klpelf_image_size(const struct klpelf_image *image);
+
+/**
+ * How the image was stored in its file or buffer: `KLPELF_COMPRESSION_NONE`, `_XZ`, `_ZSTD` or
+ * `_GZIP`. `KLPELF_COMPRESSION_NONE` (with a message) for a NULL `image`.
+ *
+ * # Safety
+ * `image` must be NULL or an open image.
+ */
+enum klpelf_compression klpelf_image_compression(const struct klpelf_image *image);
+
+/**
+ * Frees an image: its block, or its mapping. Accepts NULL. Every pointer into the image is invalid
+ * afterwards: its bytes, a `struct load_info` describing them, and the section addresses
+ * (`sh_addr`) that `klpelf_prepare_module()` set to the sections' places in the image, which
+ * `copy_module_elf()` persists in `mod->klp_info` and `klpelf_resolve_symbols()` reads through:
+ * resolve before closing. What prepare and copy allocated (`mod->core_kallsyms`, `mod->klp_info`)
+ * is separate and stays valid until `klpelf_release_module()`.
+ *
+ * # Safety
+ * `image` must be NULL or an open image, not closed before.
+ */
+void klpelf_image_close(struct klpelf_image *image);
+
+/**
+ * Sets the image limit: the most bytes a compressed module may decompress to, and a pipe or
+ * character device may deliver, in the images made after this call. 0 restores the default,
+ * `KLPELF_IMAGE_LIMIT_DEFAULT` (1 GiB). A mapped regular file has no limit: it is not held in
+ * memory. The limit is one for the program (not per thread). Returns the limit now in force.
+ */
+uint64_t klpelf_set_image_limit(uint64_t bytes);
+
+/**
+ * The image limit in force (see `klpelf_set_image_limit()`).
+ */
+uint64_t klpelf_image_limit(void);
+
+/**
+ * The compression format `len` bytes at `buf` start with, by magic number, as the image
+ * functions tell it (in the freestanding build too, so a host can pick its own decoder).
+ * `KLPELF_COMPRESSION_NONE` for anything else, including fewer bytes than the magic; and (with a
+ * message) for a NULL `buf`.
+ *
+ * # Safety
+ * `buf` must be NULL or valid for reads of `len` bytes.
+ */
+enum klpelf_compression klpelf_detect_compression(const void *buf, size_t len);
+
+/**
+ * A compression format's short name (`"none"`, `"xz"`, `"zstd"`, `"gzip"`), a static string;
+ * NULL for a value that is no `enum klpelf_compression`.
+ */
+const char *klpelf_compression_name(int compression);
 
 /**
  * Checks a module image the way the kernel's loader does and describes it in `*info`, ready for

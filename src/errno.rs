@@ -22,6 +22,8 @@ pub(crate) const EBUSY: c_int = 16;
 pub(crate) const EEXIST: c_int = 17;
 /// Invalid argument.
 pub(crate) const EINVAL: c_int = 22;
+/// File too large: a module that decompresses, or a stream that delivers, past the image limit.
+pub(crate) const EFBIG: c_int = 27;
 
 /// The architecture's `ENAMETOOLONG`, `ENOSYS`, `ENODATA`, `ENOPKG`, `EBADMSG` and
 /// `ENOTRECOVERABLE`, in that order.
@@ -34,8 +36,7 @@ const ARCH: [c_int; 6] = [63, 90, 111, 113, 76, 133];
 
 /// File name too long: a module name that does not fit `struct module`'s `name`.
 pub(crate) const ENAMETOOLONG: c_int = ARCH[0];
-/// Function not implemented: reading files in the freestanding build.
-#[cfg(any(not(feature = "std"), test))]
+/// Function not implemented: reading files, or decompressing, in the freestanding build.
 pub(crate) const ENOSYS: c_int = ARCH[1];
 /// No data available: an unsigned module.
 pub(crate) const ENODATA: c_int = ARCH[2];
@@ -57,6 +58,7 @@ mod tests {
             super::EBUSY,
             super::EEXIST,
             super::EINVAL,
+            super::EFBIG,
             super::ENAMETOOLONG,
             super::ENOSYS,
             super::ENODATA,
@@ -71,6 +73,7 @@ mod tests {
             libc::EBUSY,
             libc::EEXIST,
             libc::EINVAL,
+            libc::EFBIG,
             libc::ENAMETOOLONG,
             libc::ENOSYS,
             libc::ENODATA,

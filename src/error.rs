@@ -9,6 +9,8 @@ use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use crate::check_id::KlpelfCheck;
 use crate::errno;
+use crate::compression::KlpelfCompression;
+use crate::decompress::StreamFault;
 use crate::rejection::Rejection;
 use crate::signature::{SignatureError, SignatureFault};
 
@@ -63,6 +65,15 @@ pub enum Error {
     KallsymsPresent,
     /// A `struct load_info` that does not describe an image `klpelf_setup_load_info()` accepted.
     BadLoadInfo { what: &'static str },
+    /// A compressed module's stream is truncated, corrupt, or followed by more bytes (`-ENOEXEC`).
+    BadStream { format: KlpelfCompression, fault: StreamFault },
+    /// A module decompresses to, or a pipe or device delivers, more than the image limit
+    /// (`-EFBIG`); `format` is `None` for an uncompressed stream.
+    ImageTooLarge { format: KlpelfCompression, limit: u64 },
+    /// The module file, or what its stream decodes to, is empty (`-ENOEXEC`).
+    EmptyImage { format: KlpelfCompression },
+    /// This build has no decompressor (the freestanding build, `-ENOSYS`).
+    NoDecompressor { format: KlpelfCompression },
 }
 
 impl Error {
@@ -80,6 +91,9 @@ impl Error {
             | Error::MisalignedImage { .. }
             | Error::UnknownFlags { .. }
             | Error::BadLoadInfo { .. } => errno::EINVAL,
+            Error::BadStream { .. } | Error::EmptyImage { .. } => errno::ENOEXEC,
+            Error::ImageTooLarge { .. } => errno::EFBIG,
+            Error::NoDecompressor { .. } => errno::ENOSYS,
             Error::AlreadyPersisted | Error::KallsymsPresent => errno::EEXIST,
             Error::Rejected(_) | Error::NoName => errno::ENOEXEC,
             Error::Unsigned => errno::ENODATA,
@@ -161,6 +175,30 @@ impl fmt::Display for Error {
             Error::BadLoadInfo { what } => write!(
                 f,
                 "info does not describe an image klpelf_setup_load_info() accepted: {what}"
+            ),
+            Error::BadStream { format, fault } => write!(f, "{}: {fault}", format.name()),
+            Error::ImageTooLarge { format: KlpelfCompression::None, limit } => write!(
+                f,
+                "the input is longer than the image limit of {limit} bytes (see \
+                 klpelf_set_image_limit())"
+            ),
+            Error::ImageTooLarge { format, limit } => write!(
+                f,
+                "{}: the module decompresses to more than the image limit of {limit} bytes (a \
+                 decompression bomb, or a limit to raise with klpelf_set_image_limit())",
+                format.name()
+            ),
+            Error::EmptyImage { format: KlpelfCompression::None } => {
+                f.write_str("the module file is empty")
+            }
+            Error::EmptyImage { format } => {
+                write!(f, "{}: the stream decodes to nothing (an empty module)", format.name())
+            }
+            Error::NoDecompressor { format } => write!(
+                f,
+                "the module is {}-compressed and this klpelf (the freestanding build) has no \
+                 decompressor: decompress it and pass the ELF bytes",
+                format.name()
             ),
         }
     }

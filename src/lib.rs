@@ -10,6 +10,9 @@
 //! - [`checks`]: the kernel's ELF checks on a module image, in its order; [`check_id`] names them
 //!   for C and [`rejection`] says why an image failed one;
 //! - [`signature`]: the appended module signature, found and stripped as the kernel does;
+//! - [`compression`]: the compression formats, told apart by magic; [`decompress`]: their
+//!   decoders; [`image`]: a module image owned by klpelf, opened from a file, a descriptor or
+//!   bytes (mapped, read or decompressed);
 //! - [`load_info`]: `struct load_info` from a checked image, and the image back from it;
 //! - [`modinfo`]: the `.modinfo` reader;
 //! - [`prepare`]: what the loader does before `copy_module_elf()` (name, `core_kallsyms`,
@@ -43,10 +46,13 @@ compile_error!("klpelf supports 64-bit hosts only (it reads ELF64 files in nativ
 pub mod alloc;
 pub mod check_id;
 pub mod checks;
+pub mod compression;
+pub mod decompress;
 mod errno;
 pub mod error;
 pub mod ffi;
 pub mod freestanding;
+pub mod image;
 pub mod kallsyms;
 pub mod klp_names;
 pub mod layout;

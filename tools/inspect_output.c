@@ -23,6 +23,7 @@ static const char *errno_name(int err)
 	case EEXIST: return "EEXIST";
 	case EBADMSG: return "EBADMSG";
 	case ENODATA: return "ENODATA";
+	case EFBIG: return "EFBIG";
 	default: return "error";
 	}
 }
@@ -89,6 +90,9 @@ void print_text(const struct report *r)
 	char flags[16];
 
 	printf("file:          %s (%zu bytes)\n", r->file, r->file_len);
+	if (r->compression != KLPELF_COMPRESSION_NONE)
+		printf("compression:   %s (the size above is decompressed)\n",
+		       klpelf_compression_name(r->compression));
 	printf("module:        %s\n", r->mod->name);
 	printf("livepatch:     %s\n", r->mod->klp ? "yes" : "no");
 	if (r->sig)
@@ -126,8 +130,8 @@ void print_json(const struct report *r, const struct resolution *res)
 
 	printf("{\"file\":");
 	json_string(r->file);
-	printf(",\"accepted\":true,\"file_size\":%zu,\"elf_size\":%lu,\"module\":", r->file_len,
-	       r->info->len);
+	printf(",\"accepted\":true,\"compression\":\"%s\",\"file_size\":%zu,\"elf_size\":%lu,"
+	       "\"module\":", klpelf_compression_name(r->compression), r->file_len, r->info->len);
 	json_string(r->mod->name);
 	printf(",\"livepatch\":%s,\"signature\":", r->mod->klp ? "true" : "false");
 	if (r->sig)

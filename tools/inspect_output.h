@@ -15,7 +15,8 @@ struct resolution;
 /* What was persisted, read back from mod->klp_info. */
 struct report {
 	const char *file;
-	size_t file_len;
+	size_t file_len;                         /* the module image's bytes (decompressed) */
+	enum klpelf_compression compression;     /* how the file stored them */
 	const struct load_info *info;
 	const struct module *mod;
 	const struct klpelf_signature *sig; /* NULL when unsigned */

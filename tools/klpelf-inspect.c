@@ -3,13 +3,15 @@
  * as the kernel does (klpelf_setup_load_info), prepares a struct module (klpelf_prepare_module),
  * persists the ELF information (copy_module_elf), prints it, and releases everything.
  *
- * Usage: klpelf-inspect [--json] [--resolve MAP] [FILE.ko]
- * Without FILE it inspects the sample livepatch module built into it. With --resolve, it also
+ * Usage: klpelf-inspect [--json] [--resolve MAP] [FILE.ko|FILE.ko.xz|FILE.ko.zst|FILE.ko.gz|-]
+ * Without FILE it inspects the sample livepatch module built into it; "-" reads standard input.
+ * Compressed modules (xz, zstd, gzip) are told by their first bytes and decompressed by klpelf. With --resolve, it also
  * resolves every .klp.sym symbol of the module against MAP (a System.map or /proc/kallsyms) with the
  * kernel's rules, lists each with its address or why it does not resolve, and then runs the
  * kernel's resolution walk over the livepatch relocation sections (klpelf_resolve_symbols).
  * Exit status: 0 when the module was accepted and persisted (and, with --resolve, every symbol
- * resolved), 1 when klpelf rejected it or a symbol did not resolve, 2 on a usage or I/O error.
+ * resolved), 1 when klpelf rejected it (a corrupt or oversized compressed stream included) or a
+ * symbol did not resolve, 2 on a usage or I/O error.
  * The printing is in inspect_output.c, the --resolve check in inspect_resolve.c.
  * SPDX-License-Identifier: GPL-2.0-only
  */
@@ -32,50 +34,31 @@ extern const unsigned char klpelf_sample_image_end[];
 
 /* ---- input --------------------------------------------------------------------------------- */
 
-/* The module image, in a malloc'd (so 8-byte aligned) buffer as setup requires. */
-struct image {
-	unsigned char *bytes;
-	size_t len;
-};
-
-static int read_file(const char *path, struct image *img)
+/*
+ * The module image: klpelf opens the file (mapped, or decompressed when it is .ko.xz, .ko.zst or
+ * .ko.gz, told by magic), standard input for "-", or a copy of the built-in sample. Returns 0, or
+ * klpelf's negative errno with klpelf_last_error() saying why.
+ */
+static int open_image(const char *file, struct klpelf_image **img, const char **step)
 {
-	FILE *f = fopen(path, "rb");
-	size_t cap = 1 << 16, len = 0, n;
-	unsigned char *buf = malloc(cap), *bigger;
-
-	if (!f || !buf)
-		goto fail;
-	while ((n = fread(buf + len, 1, cap - len, f)) > 0) {
-		len += n;
-		if (len == cap) {
-			bigger = realloc(buf, cap *= 2);
-			if (!bigger)
-				goto fail;
-			buf = bigger;
-		}
+	if (!file) {
+		*step = "klpelf_image_from_bytes";
+		return klpelf_image_from_bytes(klpelf_sample_image,
+					       (size_t)(klpelf_sample_image_end - klpelf_sample_image),
+					       img);
 	}
-	if (ferror(f))
-		goto fail;
-	fclose(f);
-	img->bytes = buf;
-	img->len = len;
-	return 0;
-fail:
-	if (f)
-		fclose(f);
-	free(buf);
-	return -1;
+	if (strcmp(file, "-") == 0) {
+		*step = "klpelf_image_from_fd";
+		return klpelf_image_from_fd(0, img);
+	}
+	*step = "klpelf_image_open";
+	return klpelf_image_open(file, img);
 }
 
-static int copy_sample(struct image *img)
+/* Whether an open failure is the input's content (exit 1) rather than reading it (exit 2). */
+static int rejected_content(int err)
 {
-	img->len = (size_t)(klpelf_sample_image_end - klpelf_sample_image);
-	img->bytes = malloc(img->len);
-	if (!img->bytes)
-		return -1;
-	memcpy(img->bytes, klpelf_sample_image, img->len);
-	return 0;
+	return err == -ENOEXEC || err == -EFBIG;
 }
 
 /* ---- the pipeline ------------------------------------------------------------------------ */
@@ -86,12 +69,14 @@ static size_t section_count(const struct klp_modinfo *klp)
 }
 
 /* setup -> prepare -> copy_module_elf -> [resolve] -> print -> release. Returns the exit status. */
-static int inspect(const char *file, struct image *img, int json, const char *map_path)
+static int inspect(const char *file, struct klpelf_image *img, int json, const char *map_path)
 {
+	void *bytes = klpelf_image_data(img);
+	size_t len = klpelf_image_size(img);
 	struct load_info info;
 	struct module mod;
 	struct klpelf_signature sig;
-	struct report r = { file, img->len, &info, &mod, NULL, 0 };
+	struct report r = { file, len, klpelf_image_compression(img), &info, &mod, NULL, 0 };
 	struct resolution res;
 	const char *step = "klpelf_setup_load_info";
 	int err, status = 0;
@@ -100,9 +85,9 @@ static int inspect(const char *file, struct image *img, int json, const char *ma
 	memset(&mod, 0, sizeof(mod));
 	memset(&res, 0, sizeof(res));
 	res.map_path = map_path;
-	if (klpelf_module_signature(img->bytes, img->len, &sig) == 0)
+	if (klpelf_module_signature(bytes, len, &sig) == 0)
 		r.sig = &sig;
-	err = klpelf_setup_load_info(&info, img->bytes, img->len, KLPELF_SETUP_ALLOW_XNUM);
+	err = klpelf_setup_load_info(&info, bytes, len, KLPELF_SETUP_ALLOW_XNUM);
 	if (!err) {
 		step = "klpelf_prepare_module";
 		err = klpelf_prepare_module(&mod, &info);
@@ -139,14 +124,16 @@ static int inspect(const char *file, struct image *img, int json, const char *ma
 
 static int usage(const char *argv0)
 {
-	fprintf(stderr, "usage: %s [--json] [--resolve MAP] [FILE.ko]\n", argv0);
+	fprintf(stderr, "usage: %s [--json] [--resolve MAP] [FILE.ko|FILE.ko.xz|FILE.ko.zst|FILE.ko.gz|-]\n",
+		argv0);
 	return 2;
 }
 
 int main(int argc, char **argv)
 {
 	const char *file = NULL, *map_path = NULL;
-	struct image img;
+	const char *name, *step;
+	struct klpelf_image *img = NULL;
 	int i, json = 0, rc;
 
 	for (i = 1; i < argc; i++) {
@@ -156,16 +143,22 @@ int main(int argc, char **argv)
 			map_path = argv[++i];
 		else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
 			return usage(argv[0]) - 2;
-		else if (argv[i][0] == '-' || file)
+		else if ((argv[i][0] == '-' && argv[i][1] != '\0') || file)
 			return usage(argv[0]);
 		else
 			file = argv[i];
 	}
-	if (file ? read_file(file, &img) : copy_sample(&img)) {
-		fprintf(stderr, "%s: %s: %s\n", argv[0], file ? file : SAMPLE_NAME, strerror(errno));
+	name = !file ? SAMPLE_NAME : strcmp(file, "-") == 0 ? "(standard input)" : file;
+	rc = open_image(file, &img, &step);
+	if (rc && rejected_content(rc)) {
+		print_rejection(name, step, rc, json);
+		return 1;
+	}
+	if (rc) {
+		fprintf(stderr, "%s: %s\n", argv[0], klpelf_last_error());
 		return 2;
 	}
-	rc = inspect(file ? file : SAMPLE_NAME, &img, json, map_path);
-	free(img.bytes);
+	rc = inspect(name, img, json, map_path);
+	klpelf_image_close(img);
 	return rc;
 }

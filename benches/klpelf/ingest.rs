@@ -13,7 +13,7 @@ use crate::harness::Harness;
 use crate::{zeroed_load_info, SHF_ALLOC, SHT_SYMTAB};
 
 /// Where the bench-time objects are built: `$CARGO_TARGET_DIR/klpelf-bench`, else `target/`.
-fn object_dir() -> PathBuf {
+pub(crate) fn object_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"))

@@ -6,3 +6,11 @@ INGEST_OBJECTS = ["module", "many"]
 INGEST_VARIANTS = ["klpelf", "libelf", "goblin"]
 FLOOR_LIMIT = 1.10
 INGEST_LIMIT = 0.5
+IMAGES_VARIANTS = ["klpelf", "cli", "mapped"]
+IMAGES_PARAMS = ["xz", "zst", "ko"]
+# {label: (variant, baseline variant, parameter, the largest ratio the target allows)}
+IMAGES_CASES = {
+    "`.ko.xz`: open + decompress + setup vs `xz -dc` piped into setup": ("klpelf", "cli", "xz", 1.0),
+    "`.ko.zst`: open + decompress + setup vs `zstd -dc` piped into setup": ("klpelf", "cli", "zst", 1.0),
+    "`.ko`: open (mapped) + setup vs setup on bytes in memory": ("klpelf", "mapped", "ko", 1.1),
+}

@@ -1,29 +1,33 @@
 //! The C boundary: every exported function, grouped as the header presents them (`persist`:
-//! the kernel's two functions; `ingest`: module images to `load_info` and `struct module`;
+//! the kernel's two functions; `image`: module files, compressed or not, opened into images klpelf
+//! owns; `ingest`: module images to `load_info` and `struct module`;
 //! `livepatch`: the livepatch names and relocation walk; `symbol_map`: a kernel's symbol map;
 //! `runtime`: allocator, errors, version). Each export checks its pointers, turns them into
 //! borrowed views, makes one call into the safe core and maps the result. Every export runs inside
 //! `boundary`, the one place where panics are caught, so no unwinding ever reaches C.
 
+mod image;
 mod ingest;
 mod livepatch;
 mod persist;
 mod runtime;
 mod symbol_map;
 
+pub use image::*;
 pub use ingest::*;
 pub use livepatch::*;
 pub use persist::*;
 pub use runtime::*;
 pub use symbol_map::*;
 
-use core::ffi::{c_char, c_int};
+use core::ffi::{c_char, c_int, c_void};
 use core::ptr;
 use core::slice;
 
 #[cfg(panic = "unwind")]
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+use crate::compression::KlpelfCompression;
 use crate::error::{self, Error};
 use crate::freestanding::strnlen;
 use crate::view::c_string;
@@ -48,6 +52,31 @@ impl FailureValue for *const c_char {
 
 impl FailureValue for () {
     fn failure(_: c_int) {}
+}
+
+impl FailureValue for *mut c_void {
+    fn failure(_: c_int) -> Self {
+        ptr::null_mut()
+    }
+}
+
+/// A size or limit: 0.
+impl FailureValue for usize {
+    fn failure(_: c_int) -> Self {
+        0
+    }
+}
+
+impl FailureValue for u64 {
+    fn failure(_: c_int) -> Self {
+        0
+    }
+}
+
+impl FailureValue for KlpelfCompression {
+    fn failure(_: c_int) -> Self {
+        KlpelfCompression::None
+    }
 }
 
 /// Runs one export: clears the thread's last error, runs `body`, and turns an error or a caught

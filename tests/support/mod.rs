@@ -4,6 +4,8 @@
 //!   them, and the C tests' reference oracle;
 //! - [`image`]: image bytes held 8-aligned, as the C API takes them;
 //! - [`elf`]: ELF64 field offsets and constants, and field edits that break one rule at a time;
+//! - [`compress`]: compressed module files made by the compression tools, the image API, and
+//!   what the pipeline persists from an image;
 //! - [`api`]: klpelf's C API called from Rust (setup and its verdict, the last error, storage for
 //!   the caller's structs);
 //! - [`alloc`]: callers' allocators (counting, failing, misaligned) and the lock that runs the
@@ -14,6 +16,7 @@
 
 pub mod alloc;
 pub mod api;
+pub mod compress;
 pub mod elf;
 pub mod fuzz_targets;
 pub mod image;

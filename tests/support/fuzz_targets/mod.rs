@@ -1,4 +1,4 @@
-//! The logic of klpelf's three fuzz targets, shared by the fuzz crate (`fuzz/fuzz_targets/*.rs`
+//! The logic of klpelf's four fuzz targets, shared by the fuzz crate (`fuzz/fuzz_targets/*.rs`
 //! include `tests/support/mod.rs` with `#[path]`) and by `tests/fuzz_replay.rs`, which replays every
 //! committed seed and regression input through the same functions under plain `cargo test`.
 //!
@@ -17,11 +17,15 @@
 //!   (`klpelf_module_signature()` and the stripping in `klpelf_setup_load_info()`), against
 //!   independent models of the kernel's code (`models.rs`).
 //!
+//! - [`image_open`]: bytes as a module file, compressed or not → `klpelf_image_from_bytes()` and
+//!   `klpelf_image_from_fd()` (mapped or decoded), which must agree → the pipeline on the image.
+//!
 //! Nothing here depends on the fuzzer: inputs are plain bytes, so the replay needs no extra crate.
 
 mod accepted;
 mod bytes;
 mod copy_structured;
+mod image_open;
 mod models;
 mod modinfo_signature;
 mod persisted;
@@ -30,7 +34,9 @@ mod setup_pipeline;
 // What the fuzz crate and the replay test call; each of them uses a part.
 #[allow(unused_imports)]
 pub use self::{
+    bytes::bytes_of,
     copy_structured::{copy_structured, CopyCase, Oracle, Rare, RawCase},
+    image_open::image_open,
     models::MARKER,
     modinfo_signature::{modinfo_signature, module_around, ModinfoCase, MODINFO_INDEX},
     persisted::numbering,
