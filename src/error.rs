@@ -8,9 +8,9 @@ use core::fmt::{self, Write};
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use crate::check_id::KlpelfCheck;
-use crate::errno;
 use crate::compression::KlpelfCompression;
 use crate::decompress::StreamFault;
+use crate::errno;
 use crate::rejection::Rejection;
 use crate::signature::{SignatureError, SignatureFault};
 
