@@ -1,17 +1,20 @@
 //! The C boundary: every exported function, grouped as the header presents them (`persist`:
 //! the kernel's two functions; `ingest`: module images to `load_info` and `struct module`;
-//! `livepatch`: the livepatch names and relocation walk; `symbol_map`: a kernel's symbol map;
+//! `livepatch`: the livepatch names and relocation walk; `klp_relocs`: applying and clearing
+//! livepatch relocations; `symbol_map`: a kernel's symbol map;
 //! `runtime`: allocator, errors, version). Each export checks its pointers, turns them into
 //! borrowed views, makes one call into the safe core and maps the result. Every export runs inside
 //! `boundary`, the one place where panics are caught, so no unwinding ever reaches C.
 
 mod ingest;
+mod klp_relocs;
 mod livepatch;
 mod persist;
 mod runtime;
 mod symbol_map;
 
 pub use ingest::*;
+pub use klp_relocs::*;
 pub use livepatch::*;
 pub use persist::*;
 pub use runtime::*;
