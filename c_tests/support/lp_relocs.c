@@ -71,6 +71,15 @@ int lp_layout_init(struct lp_layout *l, const struct lp_module *lp, uint64_t bas
 	return 1;
 }
 
+void lp_layout_reset(struct lp_layout *l, const struct lp_module *lp)
+{
+	size_t i;
+
+	for (i = 1; i < l->count; i++)
+		if (l->places[i].mem)
+			memcpy(l->places[i].mem, lp_original(lp, (unsigned int)i), l->sizes[i]);
+}
+
 void lp_layout_free(struct lp_layout *l)
 {
 	size_t i;

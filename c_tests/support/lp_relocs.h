@@ -34,6 +34,9 @@ struct lp_layout {
 int lp_layout_init(struct lp_layout *l, const struct lp_module *lp, uint64_t base);
 void lp_layout_free(struct lp_layout *l);
 
+/* Puts the image's bytes back into every placed section. */
+void lp_layout_reset(struct lp_layout *l, const struct lp_module *lp);
+
 /* The image's bytes of section i as the layout started (zeros for SHT_NOBITS), or NULL. */
 const unsigned char *lp_original(const struct lp_module *lp, unsigned int i);
 
