@@ -44,6 +44,35 @@ uint64_t test_map_address(const char *klp_sym_name, void *ctx)
 	return 0;
 }
 
+unsigned long scan_map(const char *path, const char *object, const char *name,
+		       unsigned long sympos, unsigned int *count)
+{
+	FILE *f = fopen(path, "r");
+	char line[1024];
+	unsigned long found = 0;
+
+	*count = 0;
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long addr;
+		char type, sym[600], module[600];
+		int fields = sscanf(line, "%lx %c %599s %599s", &addr, &type, sym, module);
+
+		if (fields < 3 || strcmp(sym, name) != 0)
+			continue;
+		if (object ? fields != 4 || strlen(module) != strlen(object) + 2 ||
+				     strncmp(module + 1, object, strlen(object)) != 0
+			   : fields != 3)
+			continue;
+		++*count;
+		if ((sympos == 0 && *count == 1) || *count == sympos)
+			found = addr;
+	}
+	fclose(f);
+	return (sympos == 0 && *count != 1) ? 0 : found;
+}
+
 struct klpelf_symbol_map *map_from(const char *text)
 {
 	struct klpelf_symbol_map *map = NULL;

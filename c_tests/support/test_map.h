@@ -32,6 +32,14 @@ extern const struct test_map_symbol test_map_symbols[];
  * (an lp_address_fn; `ctx` is unused). */
 uint64_t test_map_address(const char *klp_sym_name, void *ctx);
 
+/*
+ * The tests' own reading of a System.map or /proc/kallsyms file at `path`: the address of the
+ * `sympos`-th (0: the only) symbol `name` of `object` (NULL: vmlinux, the lines without
+ * [module]), or 0 when the kernel's rules find none. `*count` gets the number of candidates.
+ */
+unsigned long scan_map(const char *path, const char *object, const char *name,
+		       unsigned long sympos, unsigned int *count);
+
 /* A symbol map from text, checked (a rejection is reported with klpelf's message); NULL if it was
  * rejected. */
 struct klpelf_symbol_map *map_from(const char *text);
