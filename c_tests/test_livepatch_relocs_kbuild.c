@@ -31,17 +31,34 @@ static const char *const none[] = { NULL };
 static const char *const vmlinux[] = { "vmlinux", NULL };
 static const char *const both[] = { "vmlinux", TARGET, NULL };
 
-/* The address of a .klp.sym symbol in the map at `ctx` (a path), by the test's own scan. */
+/* The map's path and the addresses its scan found, by .klp.sym name (a scan reads the whole map,
+ * some 120,000 lines of /proc/kallsyms, so each name is scanned once). */
+struct scanned {
+	const char *path;
+	unsigned int count;
+	char names[16][KSYM_NAME_LEN];
+	uint64_t addrs[16];
+};
+
+/* The address of a .klp.sym symbol in the map, by the test's own scan (ctx: a struct scanned). */
 static uint64_t scan_address(const char *klp_sym_name, void *ctx)
 {
+	struct scanned *s = ctx;
 	char obj[MODULE_NAME_LEN], name[KSYM_NAME_LEN];
 	unsigned long sympos;
-	unsigned int count;
+	unsigned int count, i;
 
+	for (i = 0; i < s->count; i++)
+		if (strcmp(s->names[i], klp_sym_name) == 0)
+			return s->addrs[i];
 	/* the C library's sscanf with the kernel's format: these names are plain */
-	if (sscanf(klp_sym_name, ".klp.sym.%55[^.].%511[^,],%lu", obj, name, &sympos) != 3)
+	if (sscanf(klp_sym_name, ".klp.sym.%55[^.].%511[^,],%lu", obj, name, &sympos) != 3 ||
+	    !CHECK(s->count < 16))
 		return 0;
-	return scan_map(ctx, strcmp(obj, "vmlinux") ? obj : NULL, name, sympos, &count);
+	snprintf(s->names[s->count], KSYM_NAME_LEN, "%s", klp_sym_name);
+	s->addrs[s->count] = scan_map(s->path, strcmp(obj, "vmlinux") ? obj : NULL, name, sympos,
+				      &count);
+	return s->addrs[s->count++];
 }
 
 static int apply(struct lp_module *lp, struct lp_layout *l, const char *objname,
@@ -54,9 +71,11 @@ static int apply(struct lp_module *lp, struct lp_layout *l, const char *objname,
 static void test_real_module(struct lp_module *lp, struct lp_layout *l, const char *map_path,
 			     struct klpelf_symbol_map *map)
 {
-	char *map_ctx = (char *)map_path;
+	static struct scanned scanned;
+	struct scanned *map_ctx = &scanned;
 	unsigned int written;
 
+	scanned.path = map_path;
 	lp_check_placed(lp, l, none, scan_address, map_ctx);
 	CHECK_EQ_INT(apply(lp, l, NULL, map), 0);
 	written = lp_check_placed(lp, l, vmlinux, scan_address, map_ctx);
