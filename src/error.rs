@@ -295,12 +295,15 @@ impl SavedMessage {
         let mut saved = SavedMessage { text: [0; MESSAGE_CAPACITY], len: 0 };
         let message = last_error();
         if !message.is_null() {
-            // SAFETY: a non-NULL last error is this thread's NUL-terminated message buffer, which
-            // nothing writes during this copy.
-            let text = unsafe { core::ffi::CStr::from_ptr(message) }.to_bytes();
-            let len = text.len().min(MESSAGE_CAPACITY - 1);
-            saved.text[..len].copy_from_slice(&text[..len]);
-            saved.len = len;
+            // SAFETY: a non-NULL last error is this thread's message buffer, MESSAGE_CAPACITY
+            // bytes ending in a NUL, which nothing writes during this copy. (klpelf's own strnlen:
+            // the freestanding build has no C library strlen.)
+            let text = unsafe {
+                let len = crate::freestanding::strnlen(message, MESSAGE_CAPACITY - 1);
+                core::slice::from_raw_parts(message.cast::<u8>(), len)
+            };
+            saved.text[..text.len()].copy_from_slice(text);
+            saved.len = text.len();
         }
         saved
     }
