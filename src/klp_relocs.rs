@@ -15,9 +15,8 @@ use crate::error::{report, Error, SavedMessage};
 use crate::layout::{Elf64_Rela, HOST_MACHINE};
 use crate::livepatch::{klp_rela_sections, resolve_section, KeptSymbols, KlpRelaSection, Resolver};
 use crate::persist::ElfTables;
-use crate::placement::{Places, Writer};
+use crate::placement::{span, Places, Writer};
 use crate::relocate::{self, Mode, Outcome, Section};
-use crate::view::file_range;
 
 const ENOEXEC: c_int = -libc::ENOEXEC;
 
@@ -274,16 +273,13 @@ fn describe(
         Outcome::Nothing => (0, KlpelfRelocStatus::None),
         Outcome::Overflow => (0, KlpelfRelocStatus::Overflow),
         Outcome::Unknown => (0, KlpelfRelocStatus::UnknownType),
-        Outcome::Write { size: n }
-            if file_range(rela.r_offset, n as u64, usize::try_from(size).unwrap_or(usize::MAX))
-                .is_none() =>
-        {
-            (n, KlpelfRelocStatus::Outside)
+        Outcome::Write { width } if span(rela.r_offset, width, size).is_none() => {
+            (width as usize, KlpelfRelocStatus::Outside)
         }
-        Outcome::Write { size: n } if computed.truncated(r_type) => {
-            (n, KlpelfRelocStatus::Truncated)
+        Outcome::Write { width } if computed.truncated(r_type) => {
+            (width as usize, KlpelfRelocStatus::Truncated)
         }
-        Outcome::Write { size: n } => (n, KlpelfRelocStatus::Ok),
+        Outcome::Write { width } => (width as usize, KlpelfRelocStatus::Ok),
     };
     KlpelfReloc {
         index: i as c_uint,

@@ -36,6 +36,10 @@ pub trait Writer {
     /// Called after each section's relocations were written, or the section stopped: the kernel
     /// syncs the other CPUs there (`smp_text_poke_sync_each_cpu()`) for a live module.
     fn sync(&mut self);
+    /// True when `write` is a plain store, which a target then makes itself.
+    fn plain(&self) -> bool {
+        false
+    }
 }
 
 /// Plain stores: the kernel's `memcpy()` for a module that is not running yet.
@@ -51,6 +55,10 @@ impl Writer for Stores {
     }
 
     fn sync(&mut self) {}
+
+    fn plain(&self) -> bool {
+        true
+    }
 }
 
 /// The caller's placement of a module's sections, indexed by section index.
@@ -96,7 +104,8 @@ impl<'a> Places<'a> {
                     format_args!("section {index}: sh_size {size:#x} is too large"),
                 )
             })?;
-        Ok(Target { index, addr: place.addr, mem, size, writer })
+        let plain = writer.plain();
+        Ok(Target { index, addr: place.addr, mem, size, writer, plain })
     }
 
     fn place(&self, index: u32) -> Result<&KlpelfSectionPlace, Error> {
@@ -112,6 +121,30 @@ impl<'a> Places<'a> {
     }
 }
 
+/// A relocation's width: the kernel writes 4 or 8 bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Width {
+    /// 4 bytes (`_32`, `_32S`, `_PC32`, `_PLT32`).
+    Four = 4,
+    /// 8 bytes (`_64`, `_PC64`).
+    Eight = 8,
+}
+
+impl Width {
+    /// The low bytes of `value` that this width keeps.
+    pub fn truncate(self, value: u64) -> u64 {
+        match self {
+            Width::Four => value & 0xffff_ffff,
+            Width::Eight => value,
+        }
+    }
+}
+
+/// The offset of `width` bytes at `offset` of a section of `size` bytes, if they lie inside it.
+pub fn span(offset: u64, width: Width, size: u64) -> Option<usize> {
+    file_range(offset, width as u64, usize::try_from(size).ok()?).map(|r| r.start)
+}
+
 /// One placed section that relocations are written to.
 pub struct Target<'w> {
     index: u32,
@@ -119,6 +152,8 @@ pub struct Target<'w> {
     mem: NonNull<u8>,
     size: usize,
     writer: &'w mut dyn Writer,
+    /// The writer stores plainly: write here, without a call per relocation.
+    plain: bool,
 }
 
 impl Target<'_> {
@@ -138,37 +173,58 @@ impl Target<'_> {
         self.addr.wrapping_add(offset)
     }
 
-    /// Reads the bytes at `at` into `out`.
-    pub fn read(&self, at: usize, out: &mut [u8]) -> Result<(), Error> {
-        let start = self.span(at, out.len())?;
-        // SAFETY: `span` proved `[at, at + out.len())` inside the section's `size` bytes, which
-        // `Places::new`'s contract makes readable; `out` is a distinct local buffer.
-        unsafe {
-            ptr::copy_nonoverlapping(self.mem.as_ptr().add(start), out.as_mut_ptr(), out.len())
-        };
-        Ok(())
+    /// The offset of `width` bytes at `offset`, if they lie inside the section.
+    pub fn span(&self, offset: u64, width: Width) -> Option<usize> {
+        span(offset, width, self.size as u64)
     }
 
-    /// Writes `bytes` at `at`, through the writer.
-    pub fn write(&mut self, at: usize, bytes: &[u8]) -> Result<(), Error> {
-        let start = self.span(at, bytes.len())?;
-        // SAFETY: `span` proved `start` inside the section, so the pointer stays in its memory.
-        let dest = unsafe { NonNull::new_unchecked(self.mem.as_ptr().add(start)) };
-        self.writer.write(dest, self.address(start as u64), bytes)
-    }
-
-    /// Ends the section's writes: the writer's sync.
-    pub fn finish(self) {
-        self.writer.sync();
-    }
-
-    fn span(&self, at: usize, len: usize) -> Result<usize, Error> {
-        file_range(at as u64, len as u64, self.size).map(|r| r.start).ok_or_else(|| {
+    /// If the `width` bytes at `offset` hold `old` (little-endian, its low bytes), replaces them
+    /// with `new`'s and returns true; otherwise leaves them and returns false. Fails when the bytes
+    /// are outside the section, or with the writer's error.
+    pub fn exchange(
+        &mut self,
+        offset: u64,
+        width: Width,
+        old: u64,
+        new: u64,
+    ) -> Result<bool, Error> {
+        let at = self.span(offset, width).ok_or_else(|| {
             report(
                 -libc::ENOEXEC,
-                format_args!("{len} bytes at offset {at:#x} are outside section {}", self.index),
+                format_args!(
+                    "{} bytes at offset {offset:#x} are outside section {}",
+                    width as u8, self.index
+                ),
             )
-        })
+        })?;
+        // SAFETY: `span` proved the `width` bytes at `at` inside the section's `size` bytes, which
+        // `Places::new`'s contract makes readable and writable; the pointer stays in them.
+        let dest = unsafe { self.mem.as_ptr().add(at) };
+        // SAFETY: as above; unaligned reads, since relocations need no alignment.
+        let current = unsafe {
+            match width {
+                Width::Four => u64::from(u32::from_le(ptr::read_unaligned(dest.cast::<u32>()))),
+                Width::Eight => u64::from_le(ptr::read_unaligned(dest.cast::<u64>())),
+            }
+        };
+        if current != width.truncate(old) {
+            return Ok(false);
+        }
+        if self.plain {
+            // SAFETY: as above, unaligned writes.
+            unsafe {
+                match width {
+                    Width::Four => ptr::write_unaligned(dest.cast::<u32>(), (new as u32).to_le()),
+                    Width::Eight => ptr::write_unaligned(dest.cast::<u64>(), new.to_le()),
+                }
+            }
+            return Ok(true);
+        }
+        let bytes = new.to_le_bytes();
+        // SAFETY: `dest` is inside the section's memory, so not NULL.
+        let dest = unsafe { NonNull::new_unchecked(dest) };
+        self.writer.write(dest, self.address(offset), &bytes[..width as usize])?;
+        Ok(true)
     }
 }
 
@@ -191,14 +247,12 @@ mod tests {
         assert_eq!(places.address(0).ok(), Some(0x1000));
         let mut target = places.target(1, 8, &mut stores).expect("placed");
         assert_eq!(target.address(4), 0x2004);
-        assert!(target.write(4, &[1, 2, 3, 4]).is_ok());
-        assert!(target.write(5, &[1, 2, 3, 4]).is_err());
-        assert!(target.write(usize::MAX, &[1]).is_err());
-        let mut out = [0u8; 4];
-        assert!(target.read(4, &mut out).is_ok());
-        assert_eq!(out, [1, 2, 3, 4]);
-        assert!(target.read(6, &mut out).is_err());
-        target.finish();
-        assert_eq!(bytes, [0, 0, 0, 0, 1, 2, 3, 4]);
+        assert_eq!(target.exchange(4, Width::Four, 0, 0x0403_0201).ok(), Some(true));
+        assert_eq!(target.exchange(4, Width::Four, 0, 0x0807_0605).ok(), Some(false));
+        assert!(target.exchange(5, Width::Four, 0, 1).is_err());
+        assert!(target.exchange(u64::MAX, Width::Four, 0, 1).is_err());
+        assert!(target.exchange(1, Width::Eight, 0, 1).is_err());
+        assert_eq!(target.exchange(0, Width::Eight, 0x0403_0201_0000_0000, 9).ok(), Some(true));
+        assert_eq!(bytes, [9, 0, 0, 0, 0, 0, 0, 0]);
     }
 }

@@ -12,8 +12,7 @@ use core::ffi::c_int;
 
 use crate::error::{report, Error};
 use crate::layout::{Elf64_Rela, Elf64_Sym};
-use crate::placement::Target;
-use crate::view::file_range;
+use crate::placement::{Target, Width};
 
 /// `R_X86_64_NONE`: nothing is written.
 pub(crate) const R_X86_64_NONE: u32 = 0;
@@ -47,8 +46,8 @@ pub enum Mode {
 pub enum Outcome {
     /// `R_X86_64_NONE`: skipped.
     Nothing,
-    /// The low `size` bytes of the value are written (4 or 8).
-    Write { size: usize },
+    /// The low bytes of the value are written.
+    Write { width: Width },
     /// `R_X86_64_32` or `R_X86_64_32S` whose value does not fit: the kernel refuses the module.
     Overflow,
     /// A type the kernel does not know: it refuses the module.
@@ -80,12 +79,14 @@ pub fn compute(r_type: u32, s: u64, a: i64, p: u64) -> Computed {
     let value = s.wrapping_add(a as u64);
     let (value, outcome) = match r_type {
         R_X86_64_NONE => (value, Outcome::Nothing),
-        R_X86_64_64 => (value, Outcome::Write { size: 8 }),
+        R_X86_64_64 => (value, Outcome::Write { width: Width::Eight }),
         R_X86_64_32 if value != u64::from(value as u32) => (value, Outcome::Overflow),
         R_X86_64_32S if value as i64 != i64::from(value as i32) => (value, Outcome::Overflow),
-        R_X86_64_32 | R_X86_64_32S => (value, Outcome::Write { size: 4 }),
-        R_X86_64_PC32 | R_X86_64_PLT32 => (value.wrapping_sub(p), Outcome::Write { size: 4 }),
-        R_X86_64_PC64 => (value.wrapping_sub(p), Outcome::Write { size: 8 }),
+        R_X86_64_32 | R_X86_64_32S => (value, Outcome::Write { width: Width::Four }),
+        R_X86_64_PC32 | R_X86_64_PLT32 => {
+            (value.wrapping_sub(p), Outcome::Write { width: Width::Four })
+        }
+        R_X86_64_PC64 => (value.wrapping_sub(p), Outcome::Write { width: Width::Eight }),
         _ => (value, Outcome::Unknown),
     };
     Computed { value, outcome }
@@ -147,50 +148,46 @@ pub fn write_section(
     for (i, rela) in section.relas.iter().enumerate() {
         let sym = symbol(section, i, symbols)?;
         let r_type = r_type(rela);
-        let computed = compute(r_type, sym.st_value, rela.r_addend, target.address(rela.r_offset));
-        let size = match computed.outcome {
+        let loc = target.address(rela.r_offset);
+        let computed = compute(r_type, sym.st_value, rela.r_addend, loc);
+        let width = match computed.outcome {
             Outcome::Nothing => continue,
-            Outcome::Write { size } => size,
+            Outcome::Write { width } => width,
             Outcome::Overflow => return Err(overflow(section, i, r_type, computed.value)),
             Outcome::Unknown => return Err(unknown(section, r_type)),
         };
-        let at = in_target(section, i, target, rela.r_offset, size)?;
-        let value = computed.value.to_le_bytes();
-        let mut current = [0u8; 8];
-        target.read(at, &mut current[..size])?;
-        let (expected, written) = match mode {
-            Mode::Apply => (&[0u8; 8][..size], &value[..size]),
-            Mode::Clear => (&value[..size], &[0u8; 8][..size]),
-        };
-        if current[..size] != *expected {
-            return Err(refused(section, i, r_type, target.address(rela.r_offset), computed, mode));
+        if target.span(rela.r_offset, width).is_none() {
+            return Err(outside(section, i, target, rela.r_offset, width));
         }
-        target.write(at, written)?;
+        let (old, new) = match mode {
+            Mode::Apply => (0, computed.value),
+            Mode::Clear => (computed.value, 0),
+        };
+        if !target.exchange(rela.r_offset, width, old, new)? {
+            return Err(refused(section, i, r_type, loc, computed, mode));
+        }
     }
     Ok(())
 }
 
-/// The offset of `size` bytes at `r_offset` in the target, or klpelf's error where the kernel
-/// would write outside the section.
-fn in_target(
+/// klpelf's error where the kernel would write outside the target section.
+fn outside(
     section: &Section<'_>,
     i: usize,
     target: &Target<'_>,
     r_offset: u64,
-    size: usize,
-) -> Result<usize, Error> {
-    let range = file_range(r_offset, size as u64, target.size()).ok_or_else(|| {
-        report(
-            ENOEXEC,
-            format_args!(
-                "section {}: relocation {i} writes {size} bytes at offset {r_offset:#x} of section {} ({} bytes): outside the section",
-                section.index,
-                target.index(),
-                target.size()
-            ),
-        )
-    })?;
-    Ok(range.start)
+    width: Width,
+) -> Error {
+    report(
+        ENOEXEC,
+        format_args!(
+            "section {}: relocation {i} writes {} bytes at offset {r_offset:#x} of section {} ({} bytes): outside the section",
+            section.index,
+            width as u8,
+            target.index(),
+            target.size()
+        ),
+    )
 }
 
 fn overflow(section: &Section<'_>, i: usize, r_type: u32, value: u64) -> Error {
@@ -257,7 +254,7 @@ mod tests {
 
     #[test]
     fn overflow_boundaries() {
-        let fits = |t, v: u64| compute(t, v, 0, 0).outcome == Outcome::Write { size: 4 };
+        let fits = |t, v: u64| compute(t, v, 0, 0).outcome == Outcome::Write { width: Width::Four };
         assert!(fits(R_X86_64_32, 0xffff_ffff) && !fits(R_X86_64_32, 0x1_0000_0000));
         assert!(fits(R_X86_64_32S, 0x7fff_ffff) && !fits(R_X86_64_32S, 0x8000_0000));
         assert!(fits(R_X86_64_32S, 0xffff_ffff_8000_0000));

@@ -87,6 +87,10 @@ impl Writer for CallerWriter {
             unsafe { sync(self.ctx) }
         }
     }
+
+    fn plain(&self) -> bool {
+        self.write.is_none()
+    }
 }
 
 /// Borrows a layout: its places and its writer.
