@@ -1,4 +1,4 @@
-//! The logic of klpelf's three fuzz targets, shared by the fuzz crate (`fuzz/fuzz_targets/*.rs`
+//! The logic of klpelf's four fuzz targets, shared by the fuzz crate (`fuzz/fuzz_targets/*.rs`
 //! include `tests/support/mod.rs` with `#[path]`) and by `tests/fuzz_replay.rs`, which replays every
 //! committed seed and regression input through the same functions under plain `cargo test`.
 //!
@@ -15,7 +15,10 @@
 //! - [`modinfo_signature`]: the `.modinfo` reader (`klpelf::modinfo` and `klpelf_get_modinfo()` on
 //!   a module built around the fuzzed section) and the signature trailer parser
 //!   (`klpelf_module_signature()` and the stripping in `klpelf_setup_load_info()`), against
-//!   independent models of the kernel's code (`models.rs`).
+//!   independent models of the kernel's code (`models.rs`);
+//! - [`relocs`]: livepatch relocation sections, symbol tables and placements ([`relocs_case`]) →
+//!   applying, clearing and describing their relocations, against a model of the kernel's code
+//!   with klpelf's documented differences ([`relocs_model`]).
 //!
 //! Nothing here depends on the fuzzer: inputs are plain bytes, so the replay needs no extra crate.
 
@@ -25,6 +28,9 @@ mod copy_structured;
 mod models;
 mod modinfo_signature;
 mod persisted;
+mod relocs;
+mod relocs_case;
+mod relocs_model;
 mod setup_pipeline;
 
 // What the fuzz crate and the replay test call; each of them uses a part.
@@ -34,5 +40,6 @@ pub use self::{
     models::MARKER,
     modinfo_signature::{modinfo_signature, module_around, ModinfoCase, MODINFO_INDEX},
     persisted::numbering,
+    relocs::relocs,
     setup_pipeline::setup_pipeline,
 };
