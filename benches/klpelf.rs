@@ -13,6 +13,10 @@
 //!   (`libelf`) and `goblin::elf::Elf::parse` plus the same index pass (`goblin`), on a module-shaped
 //!   object of 92 sections (`module`) and a 65,279-section one (`many`), both built at bench time.
 //! - `pipeline`: setup → prepare → copy → release per module (`klpelf`), on the same objects.
+//! - `relocs`: apply and clear 100,000 livepatch relocations: the kernel's own
+//!   `__write_relocate_add()` (`kernel`, compiled from a kernel source when one is there),
+//!   klpelf's relocation step (`klpelf`) and its public API with symbol resolution (`klpelf-api`),
+//!   on the same buffers.
 //!
 //! The C baselines and object builders are in `benches/support` (a dev-dependency only).
 //!
@@ -21,8 +25,8 @@
 //! `GROUP/VARIANT/PARAM` as in criterion's output.
 //!
 //! The code is in `benches/klpelf/`: [`tables`] (the `copy` group's synthetic tables), [`copy`],
-//! [`ingest`] (with the objects under test), [`pipeline`], and [`harness`] (criterion or
-//! profiling).
+//! [`ingest`] (with the objects under test), [`pipeline`], [`relocs`], and [`harness`] (criterion
+//! or profiling).
 
 // A crate root's `mod` looks in its own directory, benches/, where cargo would take every file for
 // a bench target of its own; benches/klpelf/ has no main.rs, so cargo leaves it alone.
@@ -34,6 +38,8 @@ mod harness;
 mod ingest;
 #[path = "klpelf/pipeline.rs"]
 mod pipeline;
+#[path = "klpelf/relocs.rs"]
+mod relocs;
 #[path = "klpelf/tables.rs"]
 mod tables;
 
@@ -73,6 +79,9 @@ fn main() {
         let mut objects = ingest::objects_under_test();
         ingest::ingest_group(&mut harness, &mut objects);
         pipeline::pipeline_group(&mut harness, &mut objects);
+    }
+    if harness.wants_group("relocs") {
+        relocs::relocs_group(&mut harness);
     }
     harness.finish();
 }

@@ -6,3 +6,6 @@ INGEST_OBJECTS = ["module", "many"]
 INGEST_VARIANTS = ["klpelf", "libelf", "goblin"]
 FLOOR_LIMIT = 1.10
 INGEST_LIMIT = 0.5
+RELOCS_COUNT = 100000
+RELOCS_VARIANTS = ["kernel", "klpelf", "klpelf-api"]
+RELOCS_LIMIT = 1.0
