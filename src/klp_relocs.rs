@@ -53,6 +53,17 @@ impl Action<'_> {
     }
 }
 
+/// What a write of relocations does (apply or clear), where the sections are, and how the bytes
+/// get there.
+pub struct Writing<'r, 'p> {
+    /// Apply (with its resolver) or clear.
+    pub action: Action<'r>,
+    /// The caller's placement.
+    pub places: Places<'p>,
+    /// Plain stores, or the caller's write and sync.
+    pub writer: &'r mut dyn Writer,
+}
+
 /// Fails unless the module is for x86-64, the architecture whose relocation code this is.
 pub fn require_x86_64(tables: &ElfTables<'_>) -> Result<(), Error> {
     let machine = tables.table.hdr.e_machine;
@@ -74,13 +85,11 @@ pub fn write_section_relocs(
     module: &mut PatchModule<'_, '_>,
     index: u32,
     objname: Option<&[u8]>,
-    action: &mut Action<'_>,
-    places: Places<'_>,
-    writer: &mut dyn Writer,
+    writing: &mut Writing<'_, '_>,
 ) -> Result<(), Error> {
     require_x86_64(&module.tables)?;
     let section = crate::livepatch::klp_rela_section(&module.tables, index)?;
-    write_relocs(module, &section, objname, action, places, writer)
+    write_relocs(module, &section, objname, writing)
 }
 
 /// `klp_write_object_relocs()`: every livepatch relocation section that patches `objname`, in
@@ -89,9 +98,7 @@ pub fn write_section_relocs(
 pub fn write_object_relocs(
     module: &mut PatchModule<'_, '_>,
     objname: Option<&[u8]>,
-    action: &mut Action<'_>,
-    places: Places<'_>,
-    writer: &mut dyn Writer,
+    writing: &mut Writing<'_, '_>,
 ) -> Result<(), Error> {
     require_x86_64(&module.tables)?;
     let tables = module.tables;
@@ -99,10 +106,10 @@ pub fn write_object_relocs(
     let mut more = 0usize;
     for section in klp_rela_sections(&tables) {
         let section = section?;
-        let Err(error) = write_relocs(module, &section, objname, action, places, writer) else {
+        let Err(error) = write_relocs(module, &section, objname, writing) else {
             continue;
         };
-        if matches!(action, Action::Apply(_)) {
+        if matches!(writing.action, Action::Apply(_)) {
             return Err(error);
         }
         match first {
@@ -125,19 +132,18 @@ fn write_relocs<'a>(
     module: &mut PatchModule<'a, '_>,
     section: &KlpRelaSection<'a>,
     objname: Option<&[u8]>,
-    action: &mut Action<'_>,
-    places: Places<'_>,
-    writer: &mut dyn Writer,
+    writing: &mut Writing<'_, '_>,
 ) -> Result<(), Error> {
     if !section.patches(objname) {
         return Ok(());
     }
     let relas = (module.relas)(section)?;
-    if let Action::Apply(resolver) = action {
+    if let Action::Apply(resolver) = &mut writing.action {
         resolve_section(section, relas, &mut module.kept, *resolver)?;
     }
-    let result = write_relocate_add(module, section, relas, action.mode(), places, writer);
-    writer.sync();
+    let mode = writing.action.mode();
+    let result = write_relocate_add(module, section, relas, mode, writing.places, writing.writer);
+    writing.writer.sync();
     result
 }
 

@@ -10,7 +10,7 @@ use super::livepatch::{kept_symbols, relocations, CallbackResolver, KlpelfResolv
 use super::persist::persisted_tables;
 use super::{boundary, c_str_arg, non_null};
 use crate::error::{self, Error};
-use crate::klp_relocs::{self, Action, KlpelfReloc, PatchModule};
+use crate::klp_relocs::{self, Action, KlpelfReloc, PatchModule, Writing};
 use crate::layout::{Elf64_Rela, Module};
 use crate::livepatch::KlpRelaSection;
 use crate::placement::{KlpelfSectionPlace, Places, Stores, Writer};
@@ -147,6 +147,43 @@ where
     f
 }
 
+/// The body of the exports that write relocations: `resolve` given (NULL or not) applies them,
+/// resolving each symbol through it; `None` clears them. `secndx` names one section, `None` every
+/// section of the object.
+///
+/// # Safety
+/// As for `klpelf_klp_apply_section_relocs()`.
+unsafe fn write_relocs(
+    r#mod: *mut Module,
+    secndx: Option<c_uint>,
+    objname: *const c_char,
+    layout: *const KlpelfLayout,
+    resolve: Option<(KlpelfResolveFn, *mut c_void)>,
+) -> Result<c_int, Error> {
+    // SAFETY: the caller's contract; NULL means vmlinux.
+    let objname = unsafe { c_str_arg(objname) };
+    // SAFETY: the caller's contract for the layout.
+    let (places, mut writer) = unsafe { caller_layout(layout) }?;
+    let mut resolver;
+    let action = match resolve {
+        Some((resolve, ctx)) => {
+            let resolve = resolve.ok_or(Error::NullArgument("resolve"))?;
+            resolver = CallbackResolver { resolve, ctx };
+            Action::Apply(&mut resolver)
+        }
+        None => Action::Clear,
+    };
+    let mut writing = Writing { action, places, writer: &mut writer };
+    // SAFETY: the caller's contract for `mod`.
+    unsafe {
+        with_module(r#mod, |module| match secndx {
+            Some(index) => klp_relocs::write_section_relocs(module, index, objname, &mut writing),
+            None => klp_relocs::write_object_relocs(module, objname, &mut writing),
+        })
+    }?;
+    Ok(0)
+}
+
 /// Applies one livepatch relocation section, as the kernel's `klp_apply_section_relocs()` does
 /// when it loads a livepatch module (with `objname` NULL) or when the object it patches appears.
 /// Section `secndx` of `mod->klp_info` must be named `.klp.rela.<object>.<section>` (`-EINVAL`
@@ -194,27 +231,9 @@ pub unsafe extern "C" fn klpelf_klp_apply_section_relocs(
     resolve_ctx: *mut c_void,
 ) -> c_int {
     boundary(|| {
-        // SAFETY: the caller's contract; NULL means vmlinux.
-        let objname = unsafe { c_str_arg(objname) };
-        // SAFETY: the caller's contract for the layout.
-        let (places, mut writer) = unsafe { caller_layout(layout) }?;
-        let resolve = resolve.ok_or(Error::NullArgument("resolve"))?;
-        let mut resolver = CallbackResolver { resolve, ctx: resolve_ctx };
-        let mut action = Action::Apply(&mut resolver);
-        // SAFETY: the caller's contract for `mod`.
-        unsafe {
-            with_module(r#mod, |module| {
-                klp_relocs::write_section_relocs(
-                    module,
-                    secndx,
-                    objname,
-                    &mut action,
-                    places,
-                    &mut writer,
-                )
-            })
-        }?;
-        Ok(0)
+        let apply = Some((resolve, resolve_ctx));
+        // SAFETY: the caller's contract.
+        unsafe { write_relocs(r#mod, Some(secndx), objname, layout, apply) }
     })
 }
 
@@ -238,20 +257,9 @@ pub unsafe extern "C" fn klpelf_klp_apply_object_relocs(
     resolve_ctx: *mut c_void,
 ) -> c_int {
     boundary(|| {
-        // SAFETY: the caller's contract; NULL means vmlinux.
-        let objname = unsafe { c_str_arg(objname) };
-        // SAFETY: the caller's contract for the layout.
-        let (places, mut writer) = unsafe { caller_layout(layout) }?;
-        let resolve = resolve.ok_or(Error::NullArgument("resolve"))?;
-        let mut resolver = CallbackResolver { resolve, ctx: resolve_ctx };
-        let mut action = Action::Apply(&mut resolver);
-        // SAFETY: the caller's contract for `mod`.
-        unsafe {
-            with_module(r#mod, |module| {
-                klp_relocs::write_object_relocs(module, objname, &mut action, places, &mut writer)
-            })
-        }?;
-        Ok(0)
+        let apply = Some((resolve, resolve_ctx));
+        // SAFETY: the caller's contract.
+        unsafe { write_relocs(r#mod, None, objname, layout, apply) }
     })
 }
 
@@ -279,18 +287,8 @@ pub unsafe extern "C" fn klpelf_klp_clear_object_relocs(
     layout: *const KlpelfLayout,
 ) -> c_int {
     boundary(|| {
-        // SAFETY: the caller's contract; NULL means vmlinux.
-        let objname = unsafe { c_str_arg(objname) };
-        // SAFETY: the caller's contract for the layout.
-        let (places, mut writer) = unsafe { caller_layout(layout) }?;
-        let mut action = Action::Clear;
-        // SAFETY: the caller's contract for `mod`.
-        unsafe {
-            with_module(r#mod, |module| {
-                klp_relocs::write_object_relocs(module, objname, &mut action, places, &mut writer)
-            })
-        }?;
-        Ok(0)
+        // SAFETY: the caller's contract.
+        unsafe { write_relocs(r#mod, None, objname, layout, None) }
     })
 }
 

@@ -16,18 +16,16 @@ cmake/InspectTests.cmake registers one test per mode, inspect_<mode>:
                  test c_livepatch_relocs_kbuild applies the same module against the same map.
 Without kernel headers, or without a real kallsyms map, kbuild_relocs prints "skipped: <why>".
 """
-import argparse
 import os
 import pathlib
 import re
-import shutil
-import subprocess
 import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from inspect_test import (Failure, expect, expect_in, fail, find_kernel_headers,  # noqa: E402
-                          find_system_map, fresh_dir, inspect_json, inspect_text, run, skip)
+from driver import (drive, expect, expect_in, fresh_dir, inspect_json,  # noqa: E402
+                    inspect_text, run, skip)
+from inspect_test import NO_HEADERS, find_system_map, kbuild, kbuild_setup  # noqa: E402
 
 BASE = 0xffffffffc0000000  # klpelf-inspect's default: the x86-64 module area
 TARGET_BASE = 0xffffffffc1000000  # where this script "loads" klpelf_target for the map
@@ -263,18 +261,13 @@ def target_lines(target_ko):
 
 
 def mode_kbuild_relocs(args):
-    found = find_kernel_headers()
+    found = kbuild_setup(os.path.join(args.kbuild_sources, "relocs"), args.work)
     if not found:
-        return skip("no kernel headers (install linux-headers-amd64 to build real modules)")
+        return skip(NO_HEADERS)
     kdir, version = found
     work = args.work
-    shutil.rmtree(work, ignore_errors=True)
-    shutil.copytree(os.path.join(args.kbuild_sources, "relocs"), work)
     pathlib.Path(work, "kernel-version").write_text(version, encoding="ascii")
-    built = subprocess.run(["make", "-C", kdir, f"M={work}", "KBUILD_MODPOST_WARN=1", "modules"],
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                           errors="replace", check=False)
-    expect(f"kbuild:\n{built.stdout}\nexit status", built.returncode, 0)
+    kbuild(kdir, work)
     module = os.path.join(work, "klpelf_relocs_klp.ko")
     run([args.klp_convert, os.path.join(work, "klpelf_relocs.ko"), module], 0)
     vmlinux = real_kallsyms(work)
@@ -297,20 +290,12 @@ MODES = {"relocs": mode_relocs, "kbuild_relocs": mode_kbuild_relocs}
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    ap.add_argument("--mode", required=True, choices=sorted(MODES))
-    ap.add_argument("--inspect", required=True, help="the klpelf-inspect program")
-    ap.add_argument("--klp-convert", required=True, help="the klp_convert program")
-    ap.add_argument("--fixture", required=True, help="klp_relocs.o, converted")
-    ap.add_argument("--kbuild-sources", required=True, help="tests/fixtures/kbuild")
-    ap.add_argument("--work", required=True, help="this test's own directory")
-    args = ap.parse_args()
-    try:
-        MODES[args.mode](args)
-    except Failure as e:
-        print(f"inspect_{args.mode}: {e}", file=sys.stderr)
-        return 1
-    return 0
+    return drive(__doc__, MODES, [
+        ("--inspect", "the klpelf-inspect program"),
+        ("--klp-convert", "the klp_convert program"),
+        ("--fixture", "klp_relocs.o, converted"),
+        ("--kbuild-sources", "tests/fixtures/kbuild"),
+        ("--work", "this test's own directory")])
 
 
 if __name__ == "__main__":
