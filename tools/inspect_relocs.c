@@ -260,7 +260,7 @@ static void print_row_text(const struct reloc_row *row)
 	const struct klpelf_reloc *r = &row->r;
 	char buf[16];
 
-	printf("    %3u  %#8llx  %-14s %-44s ", r->index, (unsigned long long)r->r_offset,
+	printf("    %3u  0x%06llx  %-14s %-44s ", r->index, (unsigned long long)r->r_offset,
 	       type_name(r->r_type, buf), row->symbol ? row->symbol : "(none)");
 	if (!row->resolved && r->status != KLPELF_RELOC_STATUS_BAD_SYMBOL)
 		printf("unresolved\n");
@@ -279,6 +279,8 @@ void print_preflight_text(const struct preflight *p)
 
 	printf("\nlivepatch relocations, SHF_ALLOC sections placed from %#llx:\n",
 	       (unsigned long long)p->base);
+	printf("    %3s  %8s  %-14s %-44s %-18s -> %s\n", "idx", "offset", "type", "symbol",
+	       "symbol address", "written, verdict");
 	for (i = 0; i < p->nrows; i++) {
 		const struct reloc_row *row = &p->rows[i];
 		unsigned int target = mod->klp_info->sechdrs[row->secndx].sh_info;
