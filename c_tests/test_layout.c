@@ -41,15 +41,15 @@ OFFSET_IS(struct module, klp, 88);
 OFFSET_IS(struct module, klp_alive, 89);
 OFFSET_IS(struct module, klp_info, 96);
 
-SIZE_IS(struct load_info_index, 32);
-OFFSET_IS(struct load_info_index, sym, 0);
-OFFSET_IS(struct load_info_index, str, 4);
-OFFSET_IS(struct load_info_index, mod, 8);
-OFFSET_IS(struct load_info_index, vers, 12);
-OFFSET_IS(struct load_info_index, info, 16);
-OFFSET_IS(struct load_info_index, pcpu, 20);
-OFFSET_IS(struct load_info_index, vers_ext_crc, 24);
-OFFSET_IS(struct load_info_index, vers_ext_name, 28);
+SIZE_IS(struct klpelf_load_info_index, 32);
+OFFSET_IS(struct klpelf_load_info_index, sym, 0);
+OFFSET_IS(struct klpelf_load_info_index, str, 4);
+OFFSET_IS(struct klpelf_load_info_index, mod, 8);
+OFFSET_IS(struct klpelf_load_info_index, vers, 12);
+OFFSET_IS(struct klpelf_load_info_index, info, 16);
+OFFSET_IS(struct klpelf_load_info_index, pcpu, 20);
+OFFSET_IS(struct klpelf_load_info_index, vers_ext_crc, 24);
+OFFSET_IS(struct klpelf_load_info_index, vers_ext_name, 28);
 
 SIZE_IS(struct load_info, 136);
 OFFSET_IS(struct load_info, name, 0);

@@ -61,6 +61,7 @@ klpelf_valgrind_test(c_differential $<TARGET_FILE:test_differential>)
 klpelf_valgrind_test(c_errors $<TARGET_FILE:test_errors>)
 klpelf_valgrind_test(c_free $<TARGET_FILE:test_free>)
 klpelf_valgrind_test(c_threads $<TARGET_FILE:test_threads> ${klpelf_vg_fixtures}/module.o)
+klpelf_valgrind_test(c_kernel_names $<TARGET_FILE:test_kernel_names> ${klpelf_vg_fixtures}/module.o)
 klpelf_valgrind_test(c_livepatch_names $<TARGET_FILE:test_livepatch_names>)
 klpelf_valgrind_test(c_livepatch_symbol_map $<TARGET_FILE:test_livepatch_symbol_map>)
 klpelf_valgrind_test(c_livepatch_walk $<TARGET_FILE:test_livepatch_walk>

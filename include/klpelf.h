@@ -19,6 +19,38 @@
 #error "klpelf supports 64-bit (LP64) hosts only: it reads ELF64 files in native byte order"
 #endif
 
+/*
+ * Names. Everything this header defines is klpelf_- or KLPELF_-prefixed, except the kernel's names
+ * for the API klpelf exists for: struct module, struct load_info, struct klp_modinfo,
+ * struct mod_kallsyms, copy_module_elf(), free_module_elf(), MODULE_NAME_LEN and KSYM_NAME_LEN.
+ * They are defined by default, each the same type, function or value as its klpelf_ counterpart
+ * (struct klpelf_module is struct module; copy_module_elf() is klpelf_copy_module_elf()).
+ *
+ * A program that has kernel names of its own (a loader derived from the kernel's sources with its
+ * own struct module or KSYM_NAME_LEN) defines KLPELF_NO_KERNEL_NAMES before including this header:
+ * then none of them is defined, and it uses the klpelf_ names, which mean the same in both modes.
+ * The library's symbols are always the klpelf_ names. In C++, where a struct's tag is part of
+ * mangled names, build the translation units that share these types with the same choice.
+ */
+#ifndef KLPELF_NO_KERNEL_NAMES
+/** struct klpelf_module is the kernel's name, struct module. */
+#define klpelf_module module
+/** struct klpelf_load_info is the kernel's name, struct load_info. */
+#define klpelf_load_info load_info
+/** struct klpelf_klp_modinfo is the kernel's name, struct klp_modinfo. */
+#define klpelf_klp_modinfo klp_modinfo
+/** struct klpelf_mod_kallsyms is the kernel's name, struct mod_kallsyms. */
+#define klpelf_mod_kallsyms mod_kallsyms
+/** The kernel's name of klpelf_copy_module_elf(). */
+#define copy_module_elf klpelf_copy_module_elf
+/** The kernel's name of klpelf_free_module_elf(). */
+#define free_module_elf klpelf_free_module_elf
+/** The kernel's name of KLPELF_MODULE_NAME_LEN. */
+#define MODULE_NAME_LEN KLPELF_MODULE_NAME_LEN
+/** The kernel's name of KLPELF_KSYM_NAME_LEN. */
+#define KSYM_NAME_LEN KLPELF_KSYM_NAME_LEN
+#endif
+
 /**
  * Major version of the klpelf API (semantic versioning).
  */
@@ -42,16 +74,29 @@
 #define KLPELF_SETUP_ALLOW_XNUM 1
 
 /**
- * Length of `struct module`'s `name`, including the terminating NUL: `64 - sizeof(unsigned long)`,
- * as in the kernel on 64-bit hosts.
+ * The section index of a livepatch symbol (`st_shndx`), which livepatch resolves itself: the
+ * kernel's `SHN_LIVEPATCH` (uapi `<linux/elf.h>`), under klpelf's name so that it cannot clash
+ * with that header. 0xff20.
  */
-#define MODULE_NAME_LEN 56
+#define KLPELF_SHN_LIVEPATCH 65312
+
+/**
+ * The section flag (`sh_flags`) of a livepatch relocation section, `.klp.rela.<objname>.<section>`:
+ * the kernel's `SHF_RELA_LIVEPATCH` (uapi `<linux/elf.h>`), under klpelf's name. 0x00100000.
+ */
+#define KLPELF_SHF_RELA_LIVEPATCH 1048576
+
+/**
+ * Length of `struct module`'s `name`, including the terminating NUL: `64 - sizeof(unsigned long)`,
+ * as in the kernel on 64-bit hosts (the kernel's `MODULE_NAME_LEN`).
+ */
+#define KLPELF_MODULE_NAME_LEN 56
 
 /**
  * Longest symbol name the kernel handles, with its NUL (the kernel's `KSYM_NAME_LEN`): the
  * livepatch symbol-name format reads at most `KSYM_NAME_LEN - 1` bytes of it.
  */
-#define KSYM_NAME_LEN 512
+#define KLPELF_KSYM_NAME_LEN 512
 
 /**
  * What the kernel would do with one relocation.
@@ -249,7 +294,7 @@ struct klpelf_symbol_map;
 /**
  * The symbol table a module keeps after init (the kernel's `struct mod_kallsyms`, 32 bytes).
  */
-struct mod_kallsyms {
+struct klpelf_mod_kallsyms {
   /**
    * The symbols; for livepatch modules every symbol of the image, in its original order.
    */
@@ -272,7 +317,7 @@ struct mod_kallsyms {
  * The ELF information a livepatch module keeps for its lifetime (the kernel's `struct klp_modinfo`,
  * 88 bytes). Filled by `copy_module_elf()`, released by `free_module_elf()`.
  */
-struct klp_modinfo {
+struct klpelf_klp_modinfo {
   /**
    * A copy of the module's ELF header.
    */
@@ -297,16 +342,16 @@ struct klp_modinfo {
  * persistence uses, in the kernel's order. It is not the kernel's `struct module` (whose layout
  * depends on the kernel's configuration); start it zeroed.
  */
-struct module {
+struct klpelf_module {
   /**
    * The module's name, NUL-terminated.
    */
-  char name[MODULE_NAME_LEN];
+  char name[KLPELF_MODULE_NAME_LEN];
   /**
    * The symbol table kept for the module's lifetime; `copy_module_elf()` points the copied symbol
    * table section's `sh_addr` at `core_kallsyms.symtab`.
    */
-  struct mod_kallsyms core_kallsyms;
+  struct klpelf_mod_kallsyms core_kallsyms;
   /**
    * True for a livepatch module (its `.modinfo` carries `livepatch=`).
    */
@@ -319,14 +364,14 @@ struct module {
    * The persisted ELF information: NULL until `copy_module_elf()` succeeds, NULL again after
    * `free_module_elf()`.
    */
-  struct klp_modinfo *klp_info;
+  struct klpelf_klp_modinfo *klp_info;
 };
 
 /**
  * Section indices found while checking the image (the kernel's anonymous `index` member of
  * `struct load_info`, named here so that C reads `info->index.sym` as in the kernel).
  */
-struct load_info_index {
+struct klpelf_load_info_index {
   /**
    * The symbol table section (`SHT_SYMTAB`).
    */
@@ -366,7 +411,7 @@ struct load_info_index {
  * `CONFIG_KALLSYMS` and without `CONFIG_MODULE_DECOMPRESS`). `copy_module_elf()` reads only `hdr`,
  * `sechdrs`, `secstrings` and `index.sym`.
  */
-struct load_info {
+struct klpelf_load_info {
   /**
    * The module's name (from `.modinfo`'s `name=` tag).
    */
@@ -374,7 +419,7 @@ struct load_info {
   /**
    * The module being loaded.
    */
-  struct module *mod;
+  struct klpelf_module *mod;
   /**
    * The image's ELF header.
    */
@@ -422,7 +467,7 @@ struct load_info {
   /**
    * Indices of the sections the loader needs.
    */
-  struct load_info_index index;
+  struct klpelf_load_info_index index;
 };
 
 /**
@@ -599,7 +644,7 @@ typedef int (*klpelf_reloc_fn)(const struct klpelf_reloc *reloc, void *ctx);
  * index in `mod->klp_info->sechdrs`, `objname` the object it patches (NUL-terminated, valid during
  * the call). Return 0 to go on; any other value stops the walk and is returned.
  */
-typedef int (*klpelf_klp_rela_fn)(const struct module *mod,
+typedef int (*klpelf_klp_rela_fn)(const struct klpelf_module *mod,
                                   unsigned int secndx,
                                   const char *objname,
                                   void *ctx);
@@ -674,7 +719,10 @@ extern "C" {
  * # Safety
  * Non-NULL pointers must be valid: `info` for writes, `image` for reads of `len` bytes.
  */
-int klpelf_setup_load_info(struct load_info *info, void *image, size_t len, unsigned int flags);
+int klpelf_setup_load_info(struct klpelf_load_info *info,
+                           void *image,
+                           size_t len,
+                           unsigned int flags);
 
 /**
  * The value of the first `tag=value` entry of the module's `.modinfo` section, as the kernel's
@@ -694,7 +742,7 @@ int klpelf_setup_load_info(struct load_info *info, void *image, size_t len, unsi
  * `info` must be NULL or a `struct load_info` filled by `klpelf_setup_load_info()`, its image still
  * valid; `tag` must be NULL or a NUL-terminated string.
  */
-const char *klpelf_get_modinfo(const struct load_info *info, const char *tag);
+const char *klpelf_get_modinfo(const struct klpelf_load_info *info, const char *tag);
 
 /**
  * Does for `*mod` what the kernel's loader does before `copy_module_elf()`: sets `mod->name` from
@@ -731,8 +779,8 @@ const char *klpelf_get_modinfo(const struct load_info *info, const char *tag);
  * `mod` must be NULL or valid for reads and writes; `info` NULL or filled by
  * `klpelf_setup_load_info()` with its image still valid.
  */
-int klpelf_prepare_module(struct module *mod,
-                          const struct load_info *info);
+int klpelf_prepare_module(struct klpelf_module *mod,
+                          const struct klpelf_load_info *info);
 
 /**
  * Frees what `klpelf_prepare_module()` and `copy_module_elf()` made for `*mod`: first
@@ -745,7 +793,7 @@ int klpelf_prepare_module(struct module *mod,
  * `copy_module_elf()`; its `core_kallsyms.symtab` NULL or made by `klpelf_prepare_module()` (a
  * `core_kallsyms` the caller built itself must be freed by the caller and cleared first).
  */
-void klpelf_release_module(struct module *mod);
+void klpelf_release_module(struct klpelf_module *mod);
 
 /**
  * Finds the module signature appended to `image` (`len` bytes of a module file), as the kernel's
@@ -805,7 +853,7 @@ int klpelf_module_signature(const void *image, size_t len, struct klpelf_signatu
  * entries, symbols or the layout itself; `resolve` safe to call with `resolve_ctx`, and `write`
  * and `sync` with `layout->ctx`.
  */
-int klpelf_klp_apply_section_relocs(struct module *mod,
+int klpelf_klp_apply_section_relocs(struct klpelf_module *mod,
                                     unsigned int secndx,
                                     const char *objname,
                                     const struct klpelf_layout *layout,
@@ -825,7 +873,7 @@ int klpelf_klp_apply_section_relocs(struct module *mod,
  * # Safety
  * As for `klpelf_klp_apply_section_relocs()`.
  */
-int klpelf_klp_apply_object_relocs(struct module *mod,
+int klpelf_klp_apply_object_relocs(struct klpelf_module *mod,
                                    const char *objname,
                                    const struct klpelf_layout *layout,
                                    klpelf_resolve_fn resolve,
@@ -850,7 +898,7 @@ int klpelf_klp_apply_object_relocs(struct module *mod,
  * # Safety
  * As for `klpelf_klp_apply_section_relocs()`.
  */
-int klpelf_klp_clear_object_relocs(struct module *mod,
+int klpelf_klp_clear_object_relocs(struct klpelf_module *mod,
                                    const char *objname,
                                    const struct klpelf_layout *layout);
 
@@ -870,7 +918,7 @@ int klpelf_klp_clear_object_relocs(struct module *mod,
  * # Safety
  * As for `klpelf_klp_apply_section_relocs()`; `fn` safe to call with `ctx`.
  */
-int klpelf_klp_describe_relocs(const struct module *mod,
+int klpelf_klp_describe_relocs(const struct klpelf_module *mod,
                                unsigned int secndx,
                                const struct klpelf_layout *layout,
                                klpelf_reloc_fn fn,
@@ -927,7 +975,7 @@ int klpelf_parse_klp_sym_name(const char *name,
  * `mod` must be NULL or valid for reads, its `klp_info` NULL or made by `copy_module_elf()`; `fn`
  * must be safe to call with `ctx`.
  */
-int klpelf_for_each_klp_rela(const struct module *mod,
+int klpelf_for_each_klp_rela(const struct klpelf_module *mod,
                              klpelf_klp_rela_fn fn,
                              void *ctx);
 
@@ -960,7 +1008,7 @@ int klpelf_for_each_klp_rela(const struct module *mod,
  * bytes readable at their `sh_addr`; `objname` NULL or a NUL-terminated string; `resolve` safe to
  * call with `ctx`.
  */
-int klpelf_resolve_symbols(struct module *mod,
+int klpelf_resolve_symbols(struct klpelf_module *mod,
                            const char *objname,
                            klpelf_resolve_fn resolve,
                            void *ctx);
@@ -989,8 +1037,8 @@ int klpelf_resolve_symbols(struct module *mod,
  * Non-NULL pointers must be valid: `mod` for reads and writes, `info`'s tables for reads of the sizes
  * the header and section headers announce.
  */
-int copy_module_elf(struct module *mod,
-                    struct load_info *info);
+int klpelf_copy_module_elf(struct klpelf_module *mod,
+                           struct klpelf_load_info *info);
 
 /**
  * Frees what `copy_module_elf()` stored in `mod->klp_info` and sets `mod->klp_info` to NULL.
@@ -1000,7 +1048,7 @@ int copy_module_elf(struct module *mod,
  * A non-NULL `mod` must be valid for reads and writes, and its `klp_info` NULL or made by
  * `copy_module_elf()`.
  */
-void free_module_elf(struct module *mod);
+void klpelf_free_module_elf(struct klpelf_module *mod);
 
 /**
  * Sets the allocator for every block klpelf hands out from now on. NULL restores the default, the

@@ -8,6 +8,7 @@ use core::fmt::{self, Write};
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use crate::check_id::KlpelfCheck;
+use crate::errno;
 use crate::rejection::Rejection;
 use crate::signature::{SignatureError, SignatureFault};
 
@@ -78,16 +79,16 @@ impl Error {
             | Error::IncompleteAllocator
             | Error::MisalignedImage { .. }
             | Error::UnknownFlags { .. }
-            | Error::BadLoadInfo { .. } => libc::EINVAL,
-            Error::AlreadyPersisted | Error::KallsymsPresent => libc::EEXIST,
-            Error::Rejected(_) | Error::NoName => libc::ENOEXEC,
-            Error::Unsigned => libc::ENODATA,
-            Error::BadSignature(_) => libc::EBADMSG,
-            Error::UnsupportedSignature { .. } => libc::ENOPKG,
-            Error::NameTooLong { .. } => libc::ENAMETOOLONG,
-            Error::OutOfMemory { .. } | Error::NoAllocator { .. } => libc::ENOMEM,
-            Error::AllocatorBusy { .. } => libc::EBUSY,
-            Error::Panic => libc::ENOTRECOVERABLE,
+            | Error::BadLoadInfo { .. } => errno::EINVAL,
+            Error::AlreadyPersisted | Error::KallsymsPresent => errno::EEXIST,
+            Error::Rejected(_) | Error::NoName => errno::ENOEXEC,
+            Error::Unsigned => errno::ENODATA,
+            Error::BadSignature(_) => errno::EBADMSG,
+            Error::UnsupportedSignature { .. } => errno::ENOPKG,
+            Error::NameTooLong { .. } => errno::ENAMETOOLONG,
+            Error::OutOfMemory { .. } | Error::NoAllocator { .. } => errno::ENOMEM,
+            Error::AllocatorBusy { .. } => errno::EBUSY,
+            Error::Panic => errno::ENOTRECOVERABLE,
         }
     }
 }
@@ -384,20 +385,20 @@ mod tests {
 
     #[test]
     fn errno_values() {
-        assert_eq!(Error::AlreadyPersisted.errno(), -libc::EEXIST);
-        assert_eq!(Error::OutOfMemory { size: 1 }.errno(), -libc::ENOMEM);
-        assert_eq!(Error::NoAllocator { size: 1 }.errno(), -libc::ENOMEM);
-        assert_eq!(Error::AllocatorBusy { live: 1 }.errno(), -libc::EBUSY);
-        assert_eq!(Error::NullArgument("mod").errno(), -libc::EINVAL);
-        assert_eq!(Error::MisalignedImage { address: 1 }.errno(), -libc::EINVAL);
-        assert_eq!(Error::UnknownFlags { flags: 2 }.errno(), -libc::EINVAL);
-        assert_eq!(Error::BadLoadInfo { what: "x" }.errno(), -libc::EINVAL);
-        assert_eq!(Error::KallsymsPresent.errno(), -libc::EEXIST);
-        assert_eq!(Error::NoName.errno(), -libc::ENOEXEC);
-        assert_eq!(Error::Unsigned.errno(), -libc::ENODATA);
-        assert_eq!(Error::UnsupportedSignature { id_type: 1 }.errno(), -libc::ENOPKG);
-        assert_eq!(Error::NameTooLong { len: 56 }.errno(), -libc::ENAMETOOLONG);
+        assert_eq!(Error::AlreadyPersisted.errno(), -errno::EEXIST);
+        assert_eq!(Error::OutOfMemory { size: 1 }.errno(), -errno::ENOMEM);
+        assert_eq!(Error::NoAllocator { size: 1 }.errno(), -errno::ENOMEM);
+        assert_eq!(Error::AllocatorBusy { live: 1 }.errno(), -errno::EBUSY);
+        assert_eq!(Error::NullArgument("mod").errno(), -errno::EINVAL);
+        assert_eq!(Error::MisalignedImage { address: 1 }.errno(), -errno::EINVAL);
+        assert_eq!(Error::UnknownFlags { flags: 2 }.errno(), -errno::EINVAL);
+        assert_eq!(Error::BadLoadInfo { what: "x" }.errno(), -errno::EINVAL);
+        assert_eq!(Error::KallsymsPresent.errno(), -errno::EEXIST);
+        assert_eq!(Error::NoName.errno(), -errno::ENOEXEC);
+        assert_eq!(Error::Unsigned.errno(), -errno::ENODATA);
+        assert_eq!(Error::UnsupportedSignature { id_type: 1 }.errno(), -errno::ENOPKG);
+        assert_eq!(Error::NameTooLong { len: 56 }.errno(), -errno::ENAMETOOLONG);
         let fault = SignatureFault::TooShort { before_marker: 3 };
-        assert_eq!(Error::BadSignature(fault).errno(), -libc::EBADMSG);
+        assert_eq!(Error::BadSignature(fault).errno(), -errno::EBADMSG);
     }
 }

@@ -11,6 +11,7 @@
 
 use core::ffi::{c_int, c_uint};
 
+use crate::errno;
 use crate::error::{report, Error, SavedMessage};
 use crate::layout::{Elf64_Rela, HOST_MACHINE};
 use crate::livepatch::{klp_rela_sections, resolve_section, KeptSymbols, KlpRelaSection, Resolver};
@@ -18,7 +19,7 @@ use crate::persist::ElfTables;
 use crate::placement::{span, Places, Writer};
 use crate::relocate::{self, Mode, Outcome, Section};
 
-const ENOEXEC: c_int = -libc::ENOEXEC;
+const ENOEXEC: c_int = -errno::ENOEXEC;
 
 /// `EM_X86_64`: the only machine whose relocations klpelf applies.
 const EM_X86_64: u16 = 62;

@@ -21,11 +21,13 @@ pub type Elf64_Sym = goblin::elf64::sym::Sym;
 #[allow(non_camel_case_types)]
 pub type Elf64_Rela = goblin::elf64::reloc::Rela;
 
-/// `SHN_LIVEPATCH` (uapi `elf.h`): the section index of a livepatch symbol, which livepatch
-/// resolves itself. Not exported to C: `<linux/elf.h>` has it.
-pub(crate) const SHN_LIVEPATCH: u32 = 0xff20;
-/// `SHF_RELA_LIVEPATCH` (uapi `elf.h`): marks a `.klp.rela.*` relocation section.
-pub(crate) const SHF_RELA_LIVEPATCH: u64 = 0x0010_0000;
+/// The section index of a livepatch symbol (`st_shndx`), which livepatch resolves itself: the
+/// kernel's `SHN_LIVEPATCH` (uapi `<linux/elf.h>`), under klpelf's name so that it cannot clash
+/// with that header. 0xff20.
+pub const SHN_LIVEPATCH: u32 = 0xff20;
+/// The section flag (`sh_flags`) of a livepatch relocation section, `.klp.rela.<objname>.<section>`:
+/// the kernel's `SHF_RELA_LIVEPATCH` (uapi `<linux/elf.h>`), under klpelf's name. 0x00100000.
+pub const SHF_RELA_LIVEPATCH: u64 = 0x0010_0000;
 
 /// The host's `e_machine`, the one the kernel's `elf_check_arch()` accepts.
 #[cfg(target_arch = "x86_64")]
@@ -63,7 +65,7 @@ pub(crate) const HOST_DATA: u8 = goblin::elf::header::ELFDATA2LSB;
 pub(crate) const HOST_DATA: u8 = goblin::elf::header::ELFDATA2MSB;
 
 /// Length of `struct module`'s `name`, including the terminating NUL: `64 - sizeof(unsigned long)`,
-/// as in the kernel on 64-bit hosts.
+/// as in the kernel on 64-bit hosts (the kernel's `MODULE_NAME_LEN`).
 pub const MODULE_NAME_LEN: usize = 56;
 
 /// Longest symbol name the kernel handles, with its NUL (the kernel's `KSYM_NAME_LEN`): the

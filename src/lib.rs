@@ -22,7 +22,8 @@
 //!   walk), with [`relocate`], the x86-64 relocation code, and [`placement`], where the caller
 //!   placed the sections and how the bytes are written;
 //! - [`alloc`]: the replaceable allocator every handed-out block comes from;
-//! - [`error`]: error kinds, errno values and the last error (per thread with `std`);
+//! - [`error`]: error kinds, errno values and the last error (per thread with `std`), with
+//!   [`errno`], the kernel's errno numbers;
 //! - [`ffi`]: the `extern "C"` boundary, the only place raw pointers become references;
 //! - [`freestanding`]: what the crate needs in place of the C library, and, without the `std`
 //!   feature, the panic handler and unwinder stubs of the freestanding build.
@@ -45,6 +46,7 @@ compile_error!("klpelf supports 64-bit hosts only (it reads ELF64 files in nativ
 pub mod alloc;
 pub mod check_id;
 pub mod checks;
+mod errno;
 pub mod error;
 pub mod ffi;
 pub mod freestanding;

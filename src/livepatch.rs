@@ -6,6 +6,7 @@
 
 use core::ffi::c_int;
 
+use crate::errno;
 use crate::error::{report, Error};
 use crate::klp_names::{parse_klp_rela_name, parse_klp_sym_name};
 use crate::layout::{Elf64_Rela, Elf64_Shdr, Elf64_Sym, SHF_RELA_LIVEPATCH, SHN_LIVEPATCH};
@@ -15,7 +16,7 @@ use crate::view::c_string as c_str_at;
 /// The object name that stands for the core kernel.
 pub const VMLINUX: &[u8] = b"vmlinux";
 
-const EINVAL: c_int = -libc::EINVAL;
+const EINVAL: c_int = -errno::EINVAL;
 
 /// A livepatch relocation section of the persisted info.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -208,9 +209,9 @@ mod tests {
     fn bad_section_names_stop_the_walk() {
         let hdr = Elf64_Ehdr::default();
         let bad_format = [shdr(0, 0), shdr(52, SHF_RELA_LIVEPATCH), shdr(1, SHF_RELA_LIVEPATCH)];
-        assert_eq!(names(&tables(&hdr, &bad_format))[0], Err(-libc::EINVAL));
+        assert_eq!(names(&tables(&hdr, &bad_format))[0], Err(-errno::EINVAL));
         let outside = [shdr(0, 0), shdr(4096, SHF_RELA_LIVEPATCH)];
-        assert_eq!(names(&tables(&hdr, &outside)), vec![Err(-libc::EINVAL)]);
+        assert_eq!(names(&tables(&hdr, &outside)), vec![Err(-errno::EINVAL)]);
     }
 
     /// Resolves every name to its length times 0x1000, and records what it was asked.
@@ -265,14 +266,14 @@ mod tests {
     fn the_kernels_symbol_rules() {
         // Not a livepatch symbol (the null symbol, or a plain one).
         let mut symbols = [Elf64_Sym::default(), Elf64_Sym { st_name: 50, ..Default::default() }];
-        assert_eq!(resolve(b"vmlinux", &[rela(0)], &mut symbols).0, Err(-libc::EINVAL));
-        assert_eq!(resolve(b"vmlinux", &[rela(1)], &mut symbols).0, Err(-libc::EINVAL));
+        assert_eq!(resolve(b"vmlinux", &[rela(0)], &mut symbols).0, Err(-errno::EINVAL));
+        assert_eq!(resolve(b"vmlinux", &[rela(1)], &mut symbols).0, Err(-errno::EINVAL));
         // A badly formatted .klp.sym name.
         let mut symbols = [Elf64_Sym::default(), livepatch_sym(56)];
-        assert_eq!(resolve(b"vmlinux", &[rela(1)], &mut symbols).0, Err(-libc::EINVAL));
+        assert_eq!(resolve(b"vmlinux", &[rela(1)], &mut symbols).0, Err(-errno::EINVAL));
         // A module's section may not use a vmlinux symbol; vmlinux sections may use module ones.
         let mut symbols = [Elf64_Sym::default(), livepatch_sym(1), livepatch_sym(27)];
-        assert_eq!(resolve(b"ext4", &[rela(1)], &mut symbols).0, Err(-libc::EINVAL));
+        assert_eq!(resolve(b"ext4", &[rela(1)], &mut symbols).0, Err(-errno::EINVAL));
         assert_eq!(resolve(b"ext4", &[rela(2)], &mut symbols).0, Ok(()));
     }
 
@@ -280,14 +281,14 @@ mod tests {
     fn out_of_range_indices_are_errors_not_reads() {
         let mut symbols = [Elf64_Sym::default(), livepatch_sym(1)];
         let (result, asked) = resolve(b"vmlinux", &[rela(2)], &mut symbols);
-        assert_eq!(result, Err(-libc::EINVAL));
+        assert_eq!(result, Err(-errno::EINVAL));
         assert!(asked.0.is_empty());
         let mut symbols = [Elf64_Sym::default(), livepatch_sym(STRTAB.len() as u32)];
-        assert_eq!(resolve(b"vmlinux", &[rela(1)], &mut symbols).0, Err(-libc::EINVAL));
+        assert_eq!(resolve(b"vmlinux", &[rela(1)], &mut symbols).0, Err(-errno::EINVAL));
         let mut symbols = [Elf64_Sym::default(), livepatch_sym(u32::MAX)];
         assert_eq!(
             resolve(b"vmlinux", &[rela(u64::from(u32::MAX))], &mut symbols).0,
-            Err(-libc::EINVAL)
+            Err(-errno::EINVAL)
         );
     }
 

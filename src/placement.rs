@@ -12,6 +12,7 @@
 use core::ffi::c_void;
 use core::ptr::{self, NonNull};
 
+use crate::errno;
 use crate::error::{report, Error};
 use crate::view::file_range;
 
@@ -93,14 +94,14 @@ impl<'a> Places<'a> {
         let place = self.place(index)?;
         let mem = NonNull::new(place.mem.cast::<u8>()).ok_or_else(|| {
             report(
-                -libc::EINVAL,
+                -errno::EINVAL,
                 format_args!("section {index} is a relocation target, but its place has no mem"),
             )
         })?;
         let size =
             usize::try_from(size).ok().filter(|&n| n <= isize::MAX as usize).ok_or_else(|| {
                 report(
-                    -libc::ENOEXEC,
+                    -errno::ENOEXEC,
                     format_args!("section {index}: sh_size {size:#x} is too large"),
                 )
             })?;
@@ -111,7 +112,7 @@ impl<'a> Places<'a> {
     fn place(&self, index: u32) -> Result<&KlpelfSectionPlace, Error> {
         self.places.get(index as usize).ok_or_else(|| {
             report(
-                -libc::EINVAL,
+                -errno::EINVAL,
                 format_args!(
                     "section {index} is not placed: the layout has {} place(s)",
                     self.places.len()
@@ -190,7 +191,7 @@ impl Target<'_> {
     ) -> Result<bool, Error> {
         let at = self.span(offset, width).ok_or_else(|| {
             report(
-                -libc::ENOEXEC,
+                -errno::ENOEXEC,
                 format_args!(
                     "{} bytes at offset {offset:#x} are outside section {}",
                     width as u8, self.index

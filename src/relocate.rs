@@ -10,6 +10,7 @@
 
 use core::ffi::c_int;
 
+use crate::errno;
 use crate::error::{report, Error};
 use crate::layout::{Elf64_Rela, Elf64_Sym};
 use crate::placement::{Target, Width};
@@ -29,8 +30,8 @@ pub(crate) const R_X86_64_32S: u32 = 11;
 /// `R_X86_64_PC64`: `S + A - P`, 8 bytes.
 pub(crate) const R_X86_64_PC64: u32 = 24;
 
-const EINVAL: c_int = -libc::EINVAL;
-const ENOEXEC: c_int = -libc::ENOEXEC;
+const EINVAL: c_int = -errno::EINVAL;
+const ENOEXEC: c_int = -errno::ENOEXEC;
 
 /// Apply writes relocations into zeroed targets; clear zeroes the targets again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -70,7 +70,7 @@ fn every_export_goes_through_the_panic_boundary() {
     let ffi: Vec<String> =
         sources().into_iter().filter(|(path, _)| in_ffi(path)).map(|(_, text)| text).collect();
     assert!(
-        ffi.iter().flat_map(|text| exports(text)).any(|(name, _)| name == "copy_module_elf"),
+        ffi.iter().flat_map(|text| exports(text)).any(|(name, _)| name == "klpelf_copy_module_elf"),
         "scan found no exports"
     );
     let bypasses: Vec<String> = ffi.iter().flat_map(|text| unguarded(text)).collect();

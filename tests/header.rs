@@ -45,18 +45,89 @@ fn every_exported_item_is_documented() {
     assert!(declarations > 40, "only {declarations} declarations found: is the scan still right?");
 }
 
+/// The kernel's names the header defines, and only while `KLPELF_NO_KERNEL_NAMES` is not defined.
+const KERNEL_NAMES: [&str; 8] = [
+    "module",
+    "load_info",
+    "klp_modinfo",
+    "mod_kallsyms",
+    "copy_module_elf",
+    "free_module_elf",
+    "MODULE_NAME_LEN",
+    "KSYM_NAME_LEN",
+];
+
+fn prefixed(name: &str) -> bool {
+    name.starts_with("klpelf_") || name.starts_with("KLPELF_")
+}
+
+/// Each `#define` of the header: its name, its replacement, and whether it sits in the
+/// `#ifndef KLPELF_NO_KERNEL_NAMES` block.
+fn macros(header: &str) -> Vec<(&str, &str, bool)> {
+    let (mut kernel_block, mut found) = (false, Vec::new());
+    for line in header.lines() {
+        if line == "#ifndef KLPELF_NO_KERNEL_NAMES" {
+            kernel_block = true;
+        } else if line.starts_with("#endif") {
+            kernel_block = false;
+        } else if let Some(definition) = line.strip_prefix("#define ") {
+            let (name, value) = definition.split_once(' ').unwrap_or((definition, ""));
+            found.push((name, value, kernel_block));
+        }
+    }
+    found
+}
+
 #[test]
-fn every_macro_is_klpelfs_or_the_kernels() {
-    // A `pub const` anywhere in the crate becomes a macro in the header; only klpelf's own names and
-    // the kernel's constants that its structs are sized by may land in a C program's namespace.
+fn every_macro_is_klpelfs_or_a_kernel_name_that_can_be_switched_off() {
+    // A `pub const` anywhere in the crate becomes a macro in the header; only klpelf's own names
+    // may land in a C program's namespace, and the kernel's names only where
+    // KLPELF_NO_KERNEL_NAMES removes them.
     let generated = include_str!(concat!(env!("OUT_DIR"), "/klpelf.h"));
-    const KERNEL: [&str; 2] = ["KSYM_NAME_LEN", "MODULE_NAME_LEN"];
-    for line in generated.lines() {
-        if let Some(name) = line.strip_prefix("#define ").and_then(|d| d.split(' ').next()) {
+    let mut kernel = Vec::new();
+    for (name, value, kernel_block) in macros(generated) {
+        if kernel_block {
+            // Each maps a kernel name onto klpelf's (or, for the struct tags, the reverse).
+            let (ours, theirs) = if prefixed(name) { (name, value) } else { (value, name) };
+            let same = ours.eq_ignore_ascii_case(&format!("klpelf_{theirs}"));
+            assert!(same, "{name} -> {value} maps no kernel name onto klpelf's");
+            kernel.push(theirs);
+        } else {
             assert!(
-                name.starts_with("KLPELF_") || KERNEL.contains(&name),
+                prefixed(name),
                 "the header defines {name}: make it private, or name it KLPELF_*"
             );
         }
+    }
+    kernel.sort_unstable();
+    let mut expected = KERNEL_NAMES.to_vec();
+    expected.sort_unstable();
+    assert_eq!(kernel, expected, "the kernel names the header maps");
+}
+
+#[test]
+fn every_declared_name_is_prefixed() {
+    // Struct and enum tags, enumerators, typedefs and functions, as cbindgen writes them.
+    let generated = include_str!(concat!(env!("OUT_DIR"), "/klpelf.h"));
+    let mut names = Vec::new();
+    for line in generated.lines() {
+        let name = if let Some(rest) = line.strip_prefix("typedef ") {
+            rest.split_once("(*").and_then(|(_, r)| r.split_once(')')).map(|(n, _)| n)
+        } else if let Some(rest) = line.strip_prefix("struct ").or(line.strip_prefix("enum ")) {
+            rest.split([' ', ';']).next()
+        } else if line.starts_with("  KLPELF_") || line.starts_with("  klpelf_") {
+            line.split_whitespace().next()
+        } else if !line.starts_with(['#', ' ', '/', '}', '*']) && line.contains('(') {
+            line.split('(').next().and_then(|decl| decl.rsplit([' ', '*']).next())
+        } else {
+            None
+        };
+        if let Some(name) = name {
+            assert!(prefixed(name), "the header declares {name} without klpelf's prefix: {line}");
+            names.push(name);
+        }
+    }
+    for expected in ["klpelf_module", "klpelf_copy_module_elf", "klpelf_version", "klpelf_check"] {
+        assert!(names.contains(&expected), "the scan missed {expected}: is it still right?");
     }
 }

@@ -132,17 +132,17 @@ static int find_symtab(struct loaded_object *o)
 /* How the kernel finds a named section: the unique one, or the first SHF_ALLOC one. */
 struct named_section {
 	const char *name;
-	size_t index_offset; /* of the field in struct load_info_index */
+	size_t index_offset; /* of the field in struct klpelf_load_info_index */
 	int first_alloc;
 };
 
 static const struct named_section named_sections[] = {
-	{ ".modinfo", offsetof(struct load_info_index, info), 0 },
-	{ ".gnu.linkonce.this_module", offsetof(struct load_info_index, mod), 0 },
-	{ "__versions", offsetof(struct load_info_index, vers), 1 },
-	{ ".data..percpu", offsetof(struct load_info_index, pcpu), 1 },
-	{ "__version_ext_crcs", offsetof(struct load_info_index, vers_ext_crc), 1 },
-	{ "__version_ext_names", offsetof(struct load_info_index, vers_ext_name), 1 },
+	{ ".modinfo", offsetof(struct klpelf_load_info_index, info), 0 },
+	{ ".gnu.linkonce.this_module", offsetof(struct klpelf_load_info_index, mod), 0 },
+	{ "__versions", offsetof(struct klpelf_load_info_index, vers), 1 },
+	{ ".data..percpu", offsetof(struct klpelf_load_info_index, pcpu), 1 },
+	{ "__version_ext_crcs", offsetof(struct klpelf_load_info_index, vers_ext_crc), 1 },
+	{ "__version_ext_names", offsetof(struct klpelf_load_info_index, vers_ext_name), 1 },
 };
 
 static int find_named(struct loaded_object *o, const struct named_section *n)

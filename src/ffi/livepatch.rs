@@ -8,6 +8,7 @@ use core::slice;
 
 use super::persist::persisted_tables;
 use super::{boundary, c_str, c_str_arg, c_string_into, non_null};
+use crate::errno;
 use crate::error::{self, Error};
 use crate::klp_names;
 use crate::layout::{Elf64_Rela, Elf64_Sym, Module, KSYM_NAME_LEN, MODULE_NAME_LEN};
@@ -39,7 +40,7 @@ pub unsafe extern "C" fn klpelf_parse_klp_rela_name(
             .ok_or(Error::NullArgument("objname"))?;
         let parsed = klp_names::parse_klp_rela_name(name).ok_or_else(|| {
             error::report(
-                -libc::EINVAL,
+                -errno::EINVAL,
                 format_args!("section {} has an incorrectly formatted name", name.escape_ascii()),
             )
         })?;
@@ -86,7 +87,7 @@ pub unsafe extern "C" fn klpelf_parse_klp_sym_name(
         };
         let parsed = klp_names::parse_klp_sym_name(name).ok_or_else(|| {
             error::report(
-                -libc::EINVAL,
+                -errno::EINVAL,
                 format_args!("symbol {} has an incorrectly formatted name", name.escape_ascii()),
             )
         })?;
@@ -319,7 +320,7 @@ pub(super) unsafe fn relocations<'a>(
     let at = section.shdr.sh_addr as *const Elf64_Rela;
     if at.is_null() || !at.is_aligned() {
         return Err(error::report(
-            -libc::EINVAL,
+            -errno::EINVAL,
             format_args!(
                 "section {}: sh_addr {:#x} is not the address of its relocations (was the image prepared with klpelf_prepare_module()?)",
                 section.name.escape_ascii(),

@@ -137,11 +137,12 @@ fn c_string_into<const N: usize>(bytes: &[u8], out: &mut [c_char; N]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::errno;
 
     #[test]
     fn a_panic_becomes_an_error() {
         let rc: c_int = boundary(|| panic!("boom"));
-        assert_eq!(rc, -libc::ENOTRECOVERABLE);
+        assert_eq!(rc, -errno::ENOTRECOVERABLE);
         assert!(!klpelf_last_error().is_null());
     }
 

@@ -1,5 +1,9 @@
 //! The kernel's two functions, `copy_module_elf()` and `free_module_elf()`, and the borrowing of
 //! the tables they read: a caller's `struct load_info`, or the persisted `mod->klp_info`.
+//!
+//! Their symbols are `klpelf_copy_module_elf` and `klpelf_free_module_elf`, so that a program with
+//! functions of the kernel's names links; the header gives C the kernel's names as macros, and
+//! Rust has them as the aliases below.
 
 use core::ffi::{c_char, c_int, c_uint};
 use core::slice;
@@ -9,6 +13,9 @@ use crate::error::Error;
 use crate::layout::{Elf64_Ehdr, Elf64_Shdr, LoadInfo, Module};
 use crate::persist::{self, ElfTables};
 use crate::section_table::SectionTable;
+
+pub use klpelf_copy_module_elf as copy_module_elf;
+pub use klpelf_free_module_elf as free_module_elf;
 
 /// Borrows the tables `copy_module_elf` reads (or wrote), proving the indices in range first.
 /// `names` names the three pointers for the NULL messages.
@@ -78,7 +85,7 @@ pub(super) unsafe fn persisted_tables(module: &Module) -> Result<ElfTables<'_>, 
 /// Non-NULL pointers must be valid: `mod` for reads and writes, `info`'s tables for reads of the sizes
 /// the header and section headers announce.
 #[no_mangle]
-pub unsafe extern "C" fn copy_module_elf(r#mod: *mut Module, info: *mut LoadInfo) -> c_int {
+pub unsafe extern "C" fn klpelf_copy_module_elf(r#mod: *mut Module, info: *mut LoadInfo) -> c_int {
     boundary(|| {
         // SAFETY: the caller's contract; NULL is rejected.
         let module = unsafe { r#mod.as_mut() }.ok_or(Error::NullArgument("mod"))?;
@@ -104,7 +111,7 @@ pub unsafe extern "C" fn copy_module_elf(r#mod: *mut Module, info: *mut LoadInfo
 /// A non-NULL `mod` must be valid for reads and writes, and its `klp_info` NULL or made by
 /// `copy_module_elf()`.
 #[no_mangle]
-pub unsafe extern "C" fn free_module_elf(r#mod: *mut Module) {
+pub unsafe extern "C" fn klpelf_free_module_elf(r#mod: *mut Module) {
     boundary(|| {
         // SAFETY: the caller's contract; NULL is accepted.
         if let Some(module) = unsafe { r#mod.as_mut() } {

@@ -5,6 +5,7 @@ use core::ffi::{c_char, c_int, c_ulong, c_void};
 use core::ptr;
 
 use super::{boundary, bytes, c_str, c_str_arg};
+use crate::errno;
 use crate::error::{self, Error};
 use crate::livepatch::VMLINUX;
 use crate::symbol_map::{LookupFailure, MapError, SymbolMap};
@@ -19,7 +20,7 @@ pub struct KlpelfSymbolMap {
 fn symbol_map_out(text: &[u8], out: &mut *mut KlpelfSymbolMap) -> Result<c_int, Error> {
     let map = SymbolMap::parse(text).map_err(|e| match e {
         MapError::BadLine(bad) => error::report(
-            -libc::EINVAL,
+            -errno::EINVAL,
             format_args!("symbol map line {} is not 'address type name [module]'", bad.line),
         ),
         MapError::TooLarge => Error::TooLarge { what: "symbol map", size: text.len() as u64 },
@@ -60,7 +61,7 @@ pub unsafe extern "C" fn klpelf_symbol_map_load(
 #[cfg(not(feature = "std"))]
 fn read_file(_path: &[u8]) -> Result<[u8; 0], Error> {
     Err(error::report(
-        -libc::ENOSYS,
+        -errno::ENOSYS,
         format_args!(
             "the freestanding klpelf reads no files: read the map and call \
              klpelf_symbol_map_load_buffer()"
@@ -74,8 +75,8 @@ fn read_file(path: &[u8]) -> Result<Vec<u8>, Error> {
     use std::os::unix::ffi::OsStrExt;
     let path = std::path::Path::new(std::ffi::OsStr::from_bytes(path));
     std::fs::read(path).map_err(|e| {
-        let errno = e.raw_os_error().unwrap_or(libc::EIO);
-        error::report(-errno, format_args!("{}: {e}", path.display()))
+        let code = e.raw_os_error().unwrap_or(errno::EIO);
+        error::report(-code, format_args!("{}: {e}", path.display()))
     })
 }
 
@@ -150,7 +151,7 @@ pub unsafe extern "C" fn klpelf_symbol_map_resolve(
         let map = unsafe { SymbolMap::borrow_raw(map.cast()) };
         let found = map.lookup(obj, name, sympos).map_err(|reason| {
             let failure = LookupFailure { reason, objname: obj.unwrap_or(VMLINUX), name, sympos };
-            error::report(-libc::EINVAL, format_args!("{failure}"))
+            error::report(-errno::EINVAL, format_args!("{failure}"))
         })?;
         *addr = found as c_ulong;
         Ok(0)
