@@ -9,7 +9,7 @@ use klpelf::check_id::KlpelfCheck;
 use klpelf::ffi::KLPELF_SETUP_ALLOW_XNUM;
 use support::api::{c_str, rejected, rejected_as, setup_ok, ENOEXEC};
 use support::elf::{
-    Elf, E_SHNUM, E_SHOFF, E_SHSTRNDX, SHT_NOBITS, SH_NAME, SH_OFFSET, SH_TYPE, ST_SHNDX,
+    Elf, E_SHNUM, E_SHOFF, E_SHSTRNDX, SHT_NOBITS, SH_NAME, SH_OFFSET, SH_SIZE, SH_TYPE, ST_SHNDX,
 };
 use support::image::Image;
 use support::objects::{livepatch, xnum};
@@ -153,6 +153,31 @@ fn loaded_null_section_outside_the_file() {
     elf.set_shdr(data, SH_TYPE, 4, 0);
     elf.set_shdr(data, SH_OFFSET, 8, len);
     rejected(&elf, KlpelfCheck::NullAllocInFile, &[&format!("section {data} (.data)"), "SHT_NULL"]);
+}
+
+/// Empty sections are not read, wherever their offset points, so the kernel accepts them past the
+/// end of the file and so does klpelf: a loaded `SHT_NULL` section, and indexed sections of type
+/// `SHT_NOBITS` (but `.modinfo`, whose first byte the kernel reads even when it is empty).
+#[test]
+fn empty_sections_past_the_end_are_not_read() {
+    let fixture = livepatch();
+    for (name, sh_type) in [(".data", 0), ("__versions", SHT_NOBITS), (".data..percpu", SHT_NOBITS)]
+    {
+        let index = fixture.index(name);
+        let mut elf = fixture.elf();
+        let len = elf.len() as u64;
+        elf.set_shdr(index, SH_TYPE, 4, sh_type.into());
+        elf.set_shdr(index, SH_OFFSET, 8, len + 8);
+        elf.set_shdr(index, SH_SIZE, 8, 0);
+        setup_ok(&Image::new(&elf.0), 0);
+    }
+    let modinfo = fixture.index(".modinfo");
+    let mut elf = fixture.elf();
+    let len = elf.len() as u64;
+    elf.set_shdr(modinfo, SH_TYPE, 4, SHT_NOBITS.into());
+    elf.set_shdr(modinfo, SH_OFFSET, 8, len + 8);
+    elf.set_shdr(modinfo, SH_SIZE, 8, 0);
+    rejected(&elf, KlpelfCheck::IndexedInFile, &[&format!("section {modinfo} (.modinfo)")]);
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -13,7 +13,8 @@ use crate::modinfo;
 use crate::rejection::Fault;
 
 /// `elf_validity_cache_index_info()`: at most one `.modinfo`. Its bytes must lie in the file
-/// whatever its type, since the kernel reads `name=` from it right away. Returns its index (0:
+/// whatever its type, since the kernel reads `name=` from it right away (its first byte even when
+/// it is empty). Returns its index (0:
 /// none) and the offset of the `name=` value.
 pub(super) fn elf_validity_cache_index_info(
     subject: &Subject<'_>,
@@ -95,7 +96,8 @@ pub(super) fn elf_validity_cache_index_str(subject: &Subject<'_>, sym: u32) -> R
 }
 
 /// `elf_validity_cache_index_versions()` (since 6.14): the extended symbol-version sections come
-/// in pairs, with a name for every CRC. Both must lie in the file whatever their type.
+/// in pairs, with a name for every CRC. What is read of both must lie in the file whatever their
+/// type.
 pub(super) fn elf_validity_cache_index_versions(
     subject: &Subject<'_>,
     census: &Census,
@@ -112,11 +114,10 @@ pub(super) fn elf_validity_cache_index_versions(
         (0, _) => return unpaired(NAMES, CRCS),
         _ => {}
     }
-    subject.in_file(KlpelfCheck::IndexedInFile, "", u64::from(crcs))?;
-    let range = subject.in_file(KlpelfCheck::IndexedInFile, "", u64::from(names))?;
+    subject.contents_read(KlpelfCheck::IndexedInFile, "", u64::from(crcs))?;
+    let bytes = subject.contents_read(KlpelfCheck::IndexedInFile, "", u64::from(names))?;
     let crc_count = subject.table().get(u64::from(crcs)).map_or(0, |shdr| shdr.sh_size / 4);
     // Every NUL ends one name (the kernel's strnlen() walk counts empty names too).
-    let bytes = subject.image.bytes.get(range).unwrap_or_default();
     let name_count = bytes.iter().filter(|&&b| b == 0).count() as u64;
     if crc_count > name_count {
         let fault = Fault::MoreCrcsThanNames { crcs: crc_count, names: name_count };
@@ -125,11 +126,11 @@ pub(super) fn elf_validity_cache_index_versions(
     Ok((crcs, names))
 }
 
-/// klpelf's check for an index the kernel finds with `find_sec()` (0: none): its bytes lie in the
-/// file whatever its type.
+/// klpelf's check for an index the kernel finds with `find_sec()` (0: none): the bytes the loader
+/// reads of it lie in the file whatever its type (an empty one is never read).
 pub(super) fn indexed_in_file(subject: &Subject<'_>, index: u32) -> Result<u32, Error> {
     if index != 0 {
-        subject.in_file(KlpelfCheck::IndexedInFile, "", u64::from(index))?;
+        subject.contents_read(KlpelfCheck::IndexedInFile, "", u64::from(index))?;
     }
     Ok(index)
 }

@@ -104,6 +104,21 @@ impl<'a> Subject<'a> {
             self.reject(check, role, index, fault)
         })
     }
+
+    /// The bytes the loader reads of section `index` whatever its type: none when it is empty
+    /// (wherever its offset points), else its bytes, proven in the file or rejected with `check`.
+    fn contents_read(
+        &self,
+        check: KlpelfCheck,
+        role: &'static str,
+        index: u64,
+    ) -> Result<&'a [u8], Error> {
+        if self.table().get(index).is_some_and(|shdr| shdr.sh_size == 0) {
+            return Ok(&[]);
+        }
+        let range = self.in_file(check, role, index)?;
+        Ok(self.image.bytes.get(range).unwrap_or_default())
+    }
 }
 
 /// A rejection that involves no particular section.
@@ -268,7 +283,8 @@ fn check_section_bounds(subject: &Subject<'_>) -> Result<(), Error> {
     for (index, shdr) in subject.table().sechdrs.iter().enumerate().skip(1) {
         let check = match shdr.sh_type {
             SHT_NOBITS => continue,
-            SHT_NULL if shdr.sh_flags & u64::from(SHF_ALLOC) == 0 => continue,
+            // The loader copies sh_size bytes of a loaded section: none of an empty one.
+            SHT_NULL if shdr.sh_flags & u64::from(SHF_ALLOC) == 0 || shdr.sh_size == 0 => continue,
             SHT_NULL => KlpelfCheck::NullAllocInFile,
             _ => KlpelfCheck::SechdrsOffset,
         };
