@@ -146,6 +146,17 @@ pub fn span(offset: u64, width: Width, size: u64) -> Option<usize> {
     file_range(offset, width as u64, usize::try_from(size).ok()?).map(|r| r.start)
 }
 
+/// What [`Target::exchange`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exchange {
+    /// The bytes held the old value and now hold the new one.
+    Replaced,
+    /// The bytes did not hold the old value; they are as they were.
+    Held,
+    /// The bytes are not all inside the section; nothing was read or written.
+    Outside,
+}
+
 /// One placed section that relocations are written to.
 pub struct Target<'w> {
     index: u32,
@@ -175,29 +186,22 @@ impl Target<'_> {
     }
 
     /// The offset of `width` bytes at `offset`, if they lie inside the section.
-    pub fn span(&self, offset: u64, width: Width) -> Option<usize> {
+    fn span(&self, offset: u64, width: Width) -> Option<usize> {
         span(offset, width, self.size as u64)
     }
 
     /// If the `width` bytes at `offset` hold `old` (little-endian, its low bytes), replaces them
-    /// with `new`'s and returns true; otherwise leaves them and returns false. Fails when the bytes
-    /// are outside the section, or with the writer's error.
+    /// with `new`'s ([`Exchange::Replaced`]); otherwise leaves them ([`Exchange::Held`]), as it
+    /// leaves everything when they are not inside the section ([`Exchange::Outside`]). Fails only
+    /// with the writer's error.
     pub fn exchange(
         &mut self,
         offset: u64,
         width: Width,
         old: u64,
         new: u64,
-    ) -> Result<bool, Error> {
-        let at = self.span(offset, width).ok_or_else(|| {
-            report(
-                -errno::ENOEXEC,
-                format_args!(
-                    "{} bytes at offset {offset:#x} are outside section {}",
-                    width as u8, self.index
-                ),
-            )
-        })?;
+    ) -> Result<Exchange, Error> {
+        let Some(at) = self.span(offset, width) else { return Ok(Exchange::Outside) };
         // SAFETY: `span` proved the `width` bytes at `at` inside the section's `size` bytes, which
         // `Places::new`'s contract makes readable and writable; the pointer stays in them.
         let dest = unsafe { self.mem.as_ptr().add(at) };
@@ -209,7 +213,7 @@ impl Target<'_> {
             }
         };
         if current != width.truncate(old) {
-            return Ok(false);
+            return Ok(Exchange::Held);
         }
         if self.plain {
             // SAFETY: as above, unaligned writes.
@@ -219,13 +223,13 @@ impl Target<'_> {
                     Width::Eight => ptr::write_unaligned(dest.cast::<u64>(), new.to_le()),
                 }
             }
-            return Ok(true);
+            return Ok(Exchange::Replaced);
         }
         let bytes = new.to_le_bytes();
         // SAFETY: `dest` is inside the section's memory, so not NULL.
         let dest = unsafe { NonNull::new_unchecked(dest) };
         self.writer.write(dest, self.address(offset), &bytes[..width as usize])?;
-        Ok(true)
+        Ok(Exchange::Replaced)
     }
 }
 
@@ -248,12 +252,13 @@ mod tests {
         assert_eq!(places.address(0).ok(), Some(0x1000));
         let mut target = places.target(1, 8, &mut stores).expect("placed");
         assert_eq!(target.address(4), 0x2004);
-        assert_eq!(target.exchange(4, Width::Four, 0, 0x0403_0201).ok(), Some(true));
-        assert_eq!(target.exchange(4, Width::Four, 0, 0x0807_0605).ok(), Some(false));
-        assert!(target.exchange(5, Width::Four, 0, 1).is_err());
-        assert!(target.exchange(u64::MAX, Width::Four, 0, 1).is_err());
-        assert!(target.exchange(1, Width::Eight, 0, 1).is_err());
-        assert_eq!(target.exchange(0, Width::Eight, 0x0403_0201_0000_0000, 9).ok(), Some(true));
+        let replaced = Some(Exchange::Replaced);
+        assert_eq!(target.exchange(4, Width::Four, 0, 0x0403_0201).ok(), replaced);
+        assert_eq!(target.exchange(4, Width::Four, 0, 0x0807_0605).ok(), Some(Exchange::Held));
+        assert_eq!(target.exchange(5, Width::Four, 0, 1).ok(), Some(Exchange::Outside));
+        assert_eq!(target.exchange(u64::MAX, Width::Four, 0, 1).ok(), Some(Exchange::Outside));
+        assert_eq!(target.exchange(1, Width::Eight, 0, 1).ok(), Some(Exchange::Outside));
+        assert_eq!(target.exchange(0, Width::Eight, 0x0403_0201_0000_0000, 9).ok(), replaced);
         assert_eq!(bytes, [9, 0, 0, 0, 0, 0, 0, 0]);
     }
 }

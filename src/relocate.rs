@@ -13,7 +13,7 @@ use core::ffi::c_int;
 use crate::errno;
 use crate::error::{report, Error};
 use crate::layout::{Elf64_Rela, Elf64_Sym};
-use crate::placement::{Target, Width};
+use crate::placement::{Exchange, Target, Width};
 
 /// `R_X86_64_NONE`: nothing is written.
 pub(crate) const R_X86_64_NONE: u32 = 0;
@@ -118,23 +118,16 @@ pub fn lookup(symbols: &[Elf64_Sym], symndx: u64) -> Option<&Elf64_Sym> {
     usize::try_from(symndx).ok().and_then(|n| symbols.get(n))
 }
 
-/// The symbol of relocation `i`, proven in the table first (the kernel indexes without a check).
-pub fn symbol<'s>(
-    section: &Section<'_>,
-    i: usize,
-    symbols: &'s [Elf64_Sym],
-) -> Result<&'s Elf64_Sym, Error> {
-    let symndx = r_sym(&section.relas[i]);
-    lookup(symbols, symndx).ok_or_else(|| {
-        report(
-            EINVAL,
-            format_args!(
-                "section {}: relocation {i} uses symbol {symndx}, but the module keeps {} symbols",
-                section.index,
-                symbols.len()
-            ),
-        )
-    })
+/// klpelf's error where the kernel would read past the symbol table.
+#[cold]
+fn bad_symbol(section: &Section<'_>, i: usize, symndx: u64, count: usize) -> Error {
+    report(
+        EINVAL,
+        format_args!(
+            "section {}: relocation {i} uses symbol {symndx}, but the module keeps {count} symbols",
+            section.index
+        ),
+    )
 }
 
 /// `__write_relocate_add()` over one section: every relocation is computed, checked and written
@@ -147,7 +140,9 @@ pub fn write_section(
     mode: Mode,
 ) -> Result<(), Error> {
     for (i, rela) in section.relas.iter().enumerate() {
-        let sym = symbol(section, i, symbols)?;
+        let symndx = r_sym(rela);
+        let sym =
+            lookup(symbols, symndx).ok_or_else(|| bad_symbol(section, i, symndx, symbols.len()))?;
         let r_type = r_type(rela);
         let loc = target.address(rela.r_offset);
         let computed = compute(r_type, sym.st_value, rela.r_addend, loc);
@@ -157,21 +152,21 @@ pub fn write_section(
             Outcome::Overflow => return Err(overflow(section, i, r_type, computed.value)),
             Outcome::Unknown => return Err(unknown(section, r_type)),
         };
-        if target.span(rela.r_offset, width).is_none() {
-            return Err(outside(section, i, target, rela.r_offset, width));
-        }
         let (old, new) = match mode {
             Mode::Apply => (0, computed.value),
             Mode::Clear => (computed.value, 0),
         };
-        if !target.exchange(rela.r_offset, width, old, new)? {
-            return Err(refused(section, i, r_type, loc, computed, mode));
+        match target.exchange(rela.r_offset, width, old, new)? {
+            Exchange::Replaced => {}
+            Exchange::Held => return Err(refused(section, i, r_type, loc, computed, mode)),
+            Exchange::Outside => return Err(outside(section, i, target, rela.r_offset, width)),
         }
     }
     Ok(())
 }
 
 /// klpelf's error where the kernel would write outside the target section.
+#[cold]
 fn outside(
     section: &Section<'_>,
     i: usize,
@@ -191,6 +186,7 @@ fn outside(
     )
 }
 
+#[cold]
 fn overflow(section: &Section<'_>, i: usize, r_type: u32, value: u64) -> Error {
     report(
         ENOEXEC,
@@ -203,6 +199,7 @@ fn overflow(section: &Section<'_>, i: usize, r_type: u32, value: u64) -> Error {
     )
 }
 
+#[cold]
 fn unknown(section: &Section<'_>, r_type: u32) -> Error {
     report(
         ENOEXEC,
@@ -214,6 +211,7 @@ fn unknown(section: &Section<'_>, r_type: u32) -> Error {
     )
 }
 
+#[cold]
 fn refused(
     section: &Section<'_>,
     i: usize,
