@@ -833,8 +833,8 @@ int klpelf_module_signature(const void *image, size_t len, struct klpelf_signatu
  * - `-EINVAL`: `mod`, `mod->klp_info`, `mod->core_kallsyms` or `layout` is NULL, `resolve` is
  *   NULL, `secndx` is not a section, a name is malformed, a symbol is not a livepatch symbol or
  *   is a vmlinux symbol in a module's section, a symbol index is past the symbol table, the
- *   target section has no place (`secndx` of its `sh_info` not below `num_places`, or `mem`
- *   NULL), or `sh_addr` is not the address of the entries;
+ *   target section has no place (its index, the relocation section's `sh_info`, is not below
+ *   `num_places`, or its `mem` is NULL), or `sh_addr` is not the address of the entries;
  * - `resolve`'s own non-zero value (the symbol map's resolver: `-EINVAL`, "not found", ...);
  * - `-ENOEXEC`: the module is not x86-64, an unknown relocation type, an overflow, a target
  *   whose bytes are not zero ("existing value is nonzero"), or (klpelf's checks, where the kernel
