@@ -57,39 +57,27 @@ struct Built {
     places: Vec<KlpelfSectionPlace>,
 }
 
-fn build(case: &RelocCase) -> Built {
+/// A name past the table's choices gets an offset past the table's end.
+fn name_at(k: u8, offsets: &[u32], len: usize) -> u32 {
+    offsets.get(usize::from(k)).copied().unwrap_or(len as u32 + u32::from(k))
+}
+
+/// The section headers: the case's sections (their entries at `sh_addr`), then .symtab (at
+/// `symbols`), .strtab and .shstrtab, named in `secstrings`.
+fn section_headers(
+    case: &RelocCase,
+    relas: &[Vec<Elf64_Rela>],
+    symbols: &[Elf64_Sym],
+    strtab_len: usize,
+    secstrings: &mut Vec<u8>,
+) -> Vec<Elf64_Shdr> {
     let names: Vec<&str> =
         SECTION_NAMES.iter().map(|n| n.0).chain([".symtab", ".strtab"]).collect();
-    let (mut secstrings, offsets) = table(&names);
+    let (names, offsets) = table(&names);
+    *secstrings = names;
     secstrings.extend_from_slice(b".shstrtab\0");
-    let (strtab, sym_offsets) = table(&SYMBOL_NAMES.map(|n| n.0));
-    // A name past the table's choices gets an offset past the table's end.
-    let name_at = |k: u8, offsets: &[u32], len: usize| {
-        offsets.get(usize::from(k)).copied().unwrap_or(len as u32 + u32::from(k))
-    };
-    let symbols: Vec<Elf64_Sym> = case
-        .symbols
-        .iter()
-        .map(|s| Elf64_Sym {
-            st_name: name_at(s.name, &sym_offsets, strtab.len()),
-            st_shndx: if s.livepatch { SHN_LIVEPATCH } else { 1 },
-            st_value: s.value,
-            ..Default::default()
-        })
-        .collect();
-    let relas: Vec<Vec<Elf64_Rela>> = case
-        .sections
-        .iter()
-        .map(|s| {
-            s.relas
-                .iter()
-                .map(|&(r_offset, r_info, r_addend)| Elf64_Rela { r_offset, r_info, r_addend })
-                .collect()
-        })
-        .collect();
-    let n = case.sections.len();
     let mut sechdrs = vec![Elf64_Shdr::default()];
-    for (s, entries) in case.sections.iter().zip(&relas) {
+    for (s, entries) in case.sections.iter().zip(relas) {
         sechdrs.push(Elf64_Shdr {
             sh_name: name_at(s.name, &offsets[..SECTION_NAMES.len()], secstrings.len()),
             sh_type: if s.livepatch { SHT_RELA } else { 1 },
@@ -100,27 +88,29 @@ fn build(case: &RelocCase) -> Built {
             ..Default::default()
         });
     }
-    let symtab_size = (symbols.len() * size_of::<Elf64_Sym>()) as u64;
-    sechdrs.push(Elf64_Shdr {
-        sh_name: offsets[7],
-        sh_type: SHT_SYMTAB,
-        sh_addr: symbols.as_ptr() as u64,
-        sh_size: symtab_size,
-        sh_link: n as u32 + 2,
+    let strtab_index = sechdrs.len() as u32 + 1;
+    let table_header = |sh_name, sh_type, sh_addr, sh_size: usize, sh_link| Elf64_Shdr {
+        sh_name,
+        sh_type,
+        sh_addr,
+        sh_size: sh_size as u64,
+        sh_link,
         ..Default::default()
-    });
-    sechdrs.push(Elf64_Shdr {
-        sh_name: offsets[8],
-        sh_type: SHT_STRTAB,
-        sh_size: strtab.len() as u64,
-        ..Default::default()
-    });
-    sechdrs.push(Elf64_Shdr {
-        sh_name: secstrings.len() as u32 - 10,
-        sh_type: SHT_STRTAB,
-        sh_size: secstrings.len() as u64,
-        ..Default::default()
-    });
+    };
+    let symtab_size = size_of_val(symbols);
+    let symtab_addr = symbols.as_ptr() as u64;
+    sechdrs.push(table_header(offsets[7], SHT_SYMTAB, symtab_addr, symtab_size, strtab_index));
+    sechdrs.push(table_header(offsets[8], SHT_STRTAB, 0, strtab_len, 0));
+    let shstrtab = secstrings.len() as u32 - 10;
+    sechdrs.push(table_header(shstrtab, SHT_STRTAB, 0, secstrings.len(), 0));
+    sechdrs
+}
+
+/// Each placed section's bytes (the case's contents, zeros for the tables), and the places.
+fn placement(
+    case: &RelocCase,
+    sechdrs: &[Elf64_Shdr],
+) -> (Vec<Option<Vec<u8>>>, Vec<KlpelfSectionPlace>) {
     let mut targets: Vec<Option<Vec<u8>>> = sechdrs
         .iter()
         .enumerate()
@@ -143,6 +133,35 @@ fn build(case: &RelocCase) -> Built {
                 .map_or(ptr::null_mut(), |t| t.as_mut_ptr().cast()),
         })
         .collect();
+    (targets, places)
+}
+
+fn build(case: &RelocCase) -> Built {
+    let (strtab, sym_offsets) = table(&SYMBOL_NAMES.map(|n| n.0));
+    let symbols: Vec<Elf64_Sym> = case
+        .symbols
+        .iter()
+        .map(|s| Elf64_Sym {
+            st_name: name_at(s.name, &sym_offsets, strtab.len()),
+            st_shndx: if s.livepatch { SHN_LIVEPATCH } else { 1 },
+            st_value: s.value,
+            ..Default::default()
+        })
+        .collect();
+    let relas: Vec<Vec<Elf64_Rela>> = case
+        .sections
+        .iter()
+        .map(|s| {
+            s.relas
+                .iter()
+                .map(|&(r_offset, r_info, r_addend)| Elf64_Rela { r_offset, r_info, r_addend })
+                .collect()
+        })
+        .collect();
+    let mut secstrings = Vec::new();
+    let mut sechdrs = section_headers(case, &relas, &symbols, strtab.len(), &mut secstrings);
+    let (targets, places) = placement(case, &sechdrs);
+    let n = case.sections.len();
     // SAFETY: all-zero is a valid KlpModinfo and Module (integers, bools, null pointers).
     let (mut info, mut module): (Box<KlpModinfo>, Box<Module>) =
         unsafe { (Box::new(std::mem::zeroed()), Box::new(std::mem::zeroed())) };
@@ -253,6 +272,33 @@ unsafe extern "C" fn record(reloc: *const KlpelfReloc, ctx: *mut c_void) -> c_in
     0
 }
 
+/// Describe on klpelf and on the model: the same relocations (status, size, and value but for a
+/// symbol past the table) and the same return value, which this returns with the model's.
+///
+/// # Safety
+/// `m` and `layout` must describe the live module and placement.
+unsafe fn describe(
+    m: *mut Module,
+    index: u32,
+    layout: &KlpelfLayout,
+    model: &Model,
+) -> (c_int, Result<(), c_int>) {
+    let mut seen: Vec<KlpelfReloc> = Vec::new();
+    let ctx = (&mut seen as *mut Vec<KlpelfReloc>).cast();
+    // SAFETY: the caller's contract; `record` fills `seen`, which outlives the call.
+    let rc = unsafe { klpelf_klp_describe_relocs(m, index, layout, Some(record), ctx) };
+    let shown =
+        |status: u32, size: u32, value: u64| (status, size, if status == 6 { 0 } else { value });
+    let want = model.describe(index as usize);
+    if let Ok(want) = &want {
+        let got: Vec<Described> =
+            seen.iter().map(|r| shown(r.status as u32, r.size, r.value)).collect();
+        let want: Vec<Described> = want.iter().map(|&(s, n, v)| shown(s, n, v)).collect();
+        assert_eq!(got, want, "Describe {{ index: {index} }}: descriptions");
+    }
+    (rc, want.map(|_| ()))
+}
+
 /// One call on klpelf and on the model; both must agree.
 fn call(c: Call, built: &mut Built, model: &mut Model, answers: &mut [u64; 4]) {
     let layout = KlpelfLayout {
@@ -297,32 +343,7 @@ fn call(c: Call, built: &mut Built, model: &mut Model, answers: &mut [u64; 4]) {
                     model.object(object(obj), false),
                 )
             }
-            Call::Describe { index } => {
-                let mut seen: Vec<KlpelfReloc> = Vec::new();
-                let rc = klpelf_klp_describe_relocs(
-                    m,
-                    index,
-                    &layout,
-                    Some(record),
-                    (&mut seen as *mut Vec<KlpelfReloc>).cast(),
-                );
-                let want = model.describe(index as usize);
-                let got: Vec<Described> = seen
-                    .iter()
-                    .map(|r| {
-                        (r.status as u32, r.size, if r.status as u32 == 6 { 0 } else { r.value })
-                    })
-                    .collect();
-                let want_rc = want.as_ref().map(|_| ()).map_err(|&e| e);
-                if let Ok(want) = want {
-                    let want: Vec<Described> = want
-                        .into_iter()
-                        .map(|(s, n, v)| (s, n, if s == 6 { 0 } else { v }))
-                        .collect();
-                    assert_eq!(got, want, "{c:?}: descriptions");
-                }
-                (rc, want_rc)
-            }
+            Call::Describe { index } => describe(m, index, &layout, model),
         }
     };
     assert_eq!(rc, want.err().unwrap_or(0), "{c:?}: return code ({:?})", last_error());
