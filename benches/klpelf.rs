@@ -16,6 +16,10 @@
 //! - `images`: a real distribution module opened through `klpelf_image_open` (`.ko.xz`, `.ko.zst`,
 //!   `.ko`) against `xz -dc` / `zstd -dc` piped into the bytes API and against an already-mapped
 //!   buffer, each followed by setup.
+//! - `relocs`: apply and clear 100,000 livepatch relocations: the kernel's own
+//!   `__write_relocate_add()` (`kernel`, compiled from a kernel source when one is there),
+//!   klpelf's relocation step (`klpelf`) and its public API with symbol resolution (`klpelf-api`),
+//!   on the same buffers.
 //!
 //! The C baselines and object builders are in `benches/support` (a dev-dependency only).
 //!
@@ -24,8 +28,8 @@
 //! `GROUP/VARIANT/PARAM` as in criterion's output.
 //!
 //! The code is in `benches/klpelf/`: [`tables`] (the `copy` group's synthetic tables), [`copy`],
-//! [`ingest`] (with the objects under test), [`pipeline`], [`images`], and [`harness`] (criterion or
-//! profiling).
+//! [`ingest`] (with the objects under test), [`pipeline`], [`images`], [`relocs`], and [`harness`]
+//! (criterion or profiling).
 
 // A crate root's `mod` looks in its own directory, benches/, where cargo would take every file for
 // a bench target of its own; benches/klpelf/ has no main.rs, so cargo leaves it alone.
@@ -39,6 +43,8 @@ mod images;
 mod ingest;
 #[path = "klpelf/pipeline.rs"]
 mod pipeline;
+#[path = "klpelf/relocs.rs"]
+mod relocs;
 #[path = "klpelf/tables.rs"]
 mod tables;
 
@@ -81,6 +87,9 @@ fn main() {
     }
     if harness.wants_group("images") {
         images::images_group(&mut harness);
+    }
+    if harness.wants_group("relocs") {
+        relocs::relocs_group(&mut harness);
     }
     harness.finish();
 }

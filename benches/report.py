@@ -27,6 +27,8 @@ from reportlib.groups import INGEST_OBJECTS, INGEST_VARIANTS  # noqa: E402
 from reportlib.images_group import images_section  # noqa: E402
 from reportlib.ingest_group import ingest_linearity, ingest_section, pipeline_section  # noqa: E402
 from reportlib.machine import machine_section  # noqa: E402
+from reportlib.groups import RELOCS_COUNT, RELOCS_VARIANTS  # noqa: E402
+from reportlib.relocs_group import relocs_section  # noqa: E402
 from reportlib.results import load, object_sizes  # noqa: E402
 from reportlib.svg import svg_plot  # noqa: E402
 
@@ -58,9 +60,9 @@ def intro(lines):
     )
 
 
-def summary(copy_results, ingest_results, images_results, lines):
+def summary(copy_results, ingest_results, images_results, relocs_result, lines):
     """Appends every target's verdict: copy's by section count, ingest's by object, images' by
-    case."""
+    case, then relocs'."""
     lines.append("## Summary of the targets\n")
     for n, (not_slower, faster, floor_ok) in copy_results.items():
         parts = [f"not slower than kernel-c: {verdict(not_slower)}"]
@@ -76,16 +78,23 @@ def summary(copy_results, ingest_results, images_results, lines):
         )
     for case, ok in images_results.items():
         lines.append(f"- images, {case}: {verdict(ok)}")
+    lines.append(
+        f"- relocs, {RELOCS_COUNT:,} relocations: klpelf ≤ 1.0× the kernel's "
+        "`__write_relocate_add()`: "
+        + (verdict(relocs_result) if relocs_result is not None else "not measured (no kernel source)")
+    )
     lines.append("")
 
 
 def reproducing(lines):
     lines.append("## Reproducing\n")
     lines.append(
-        "`scripts/bench` (installs `libelf-dev` when missing, runs `cargo bench --bench klpelf` "
+        "`scripts/bench` (which names what is missing, e.g. `libelf-dev`), runs `cargo bench --bench klpelf` "
         "in rounds, then `benches/report.py`). `KLPELF_BENCH_ROUNDS` (5), `KLPELF_BENCH_WARMUP` "
         "(1) and `KLPELF_BENCH_MEASURE` (3) set the rounds and criterion's warm-up and "
-        "measurement seconds per benchmark and round; `scripts/bench --report-only` rewrites "
+        "measurement seconds per benchmark and round; `KLPELF_KERNEL_SRC` names the kernel "
+        "source the `relocs` group compiles `__write_relocate_add()` from (default: the oracle's "
+        "download, `build/oracle-cache/src`); `scripts/bench --report-only` rewrites "
         "this file from the last run. One case alone, for a profiler: "
         "`KLPELF_BENCH_PROFILE=copy/klpelf/4096 KLPELF_BENCH_ITERS=100000 "
         "valgrind --tool=callgrind target/release/deps/klpelf-<hash>` (ids as in the tables: "
@@ -99,7 +108,8 @@ def main():
     ingest = load(args.criterion, "ingest", INGEST_VARIANTS, INGEST_OBJECTS)
     pipeline = load(args.criterion, "pipeline", ["klpelf"], INGEST_OBJECTS)
     images = load(args.criterion, "images", IMAGES_VARIANTS, IMAGES_PARAMS)
-    if not copy and not ingest:
+    relocs = load(args.criterion, "relocs", RELOCS_VARIANTS, [RELOCS_COUNT])
+    if not copy and not ingest and not relocs:
         sys.exit(f"no criterion results under {args.criterion}: run scripts/bench")
 
     lines = ["# Benchmarks\n"]
@@ -116,7 +126,9 @@ def main():
     pipeline_section(pipeline, ingest, lines)
     images_results = images_section(images, lines, args.objects)
 
-    summary(copy_results, ingest_results, images_results, lines)
+    relocs_result = relocs_section(relocs, lines)
+
+    summary(copy_results, ingest_results, images_results, relocs_result, lines)
     if args.findings and os.path.exists(args.findings):
         with open(args.findings) as f:
             lines.append(f.read().strip() + "\n")

@@ -16,39 +16,13 @@
 #include "check.h"
 #include "klpelf.h"
 #include "lp_module.h"
-
-/* This test's own reading of a System.map: the address of the `sympos`-th (0: the only) vmlinux
- * symbol `name`, or 0 when the kernel's rules find none. */
-static unsigned long scan_map(const char *path, const char *name, unsigned long sympos,
-			      unsigned int *count)
-{
-	FILE *f = fopen(path, "r");
-	char line[1024];
-	unsigned long found = 0;
-
-	*count = 0;
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long addr;
-		char type, sym[600], module[600];
-
-		if (sscanf(line, "%lx %c %599s %599s", &addr, &type, sym, module) != 3 ||
-		    strcmp(sym, name) != 0)
-			continue;
-		++*count;
-		if ((sympos == 0 && *count == 1) || *count == sympos)
-			found = addr;
-	}
-	fclose(f);
-	return (sympos == 0 && *count != 1) ? 0 : found;
-}
+#include "test_map.h"
 
 static int real_system_map(const char *path)
 {
 	unsigned int count;
 
-	return scan_map(path, "_stext", 0, &count) != 0;
+	return scan_map(path, NULL, "_stext", 0, &count) != 0;
 }
 
 static int test_kbuild(const char *module, const char *version_file)
@@ -104,7 +78,7 @@ static int test_kbuild(const char *module, const char *version_file)
 				  3))
 			continue;
 		CHECK_EQ_STR(obj, "vmlinux");
-		want = scan_map(map_path, name, sympos, &count);
+		want = scan_map(map_path, NULL, name, sympos, &count);
 		CHECK(want != 0);
 		CHECK_EQ_U64(sym->st_value, want);
 		printf("  %-40s -> %#lx (the scan: %#lx, %u occurrence(s))\n", lp_sym_name(&lp, i),

@@ -20,23 +20,6 @@
 #include "lp_module.h"
 #include "test_map.h"
 
-/* Expected addresses of the fixture's livepatch symbols in test_map. */
-struct expected_symbol {
-	const char *name;
-	unsigned long addr;
-	const char *object; /* NULL: vmlinux */
-};
-
-static const struct expected_symbol fixture_symbols[] = {
-	{ ".klp.sym.vmlinux.cmdline_proc_show,0", 0xffffffff81785530UL, NULL },
-	{ ".klp.sym.vmlinux.load_elf_binary,1", 0xffffffff81756450UL, NULL },
-	{ ".klp.sym.vmlinux.load_elf_binary,2", 0xffffffff817533a0UL, NULL },
-	{ ".klp.sym.vmlinux.helper.isra.0,0", 0xffffffff81004000UL, NULL },
-	{ ".klp.sym.vmlinux.jiffies,0", 0xffffffff82000000UL, NULL },
-	{ ".klp.sym.ext4.ext4_fill_super,0", 0xffffffffc0002000UL, "ext4" },
-	{ ".klp.sym.ext4.helper,2", 0xffffffffc0003000UL, "ext4" },
-};
-#define FIXTURE_SYMBOLS (sizeof(fixture_symbols) / sizeof(fixture_symbols[0]))
 
 /* Counts the resolver's calls per object while resolving with the symbol map. */
 struct counting_resolver {
@@ -82,10 +65,10 @@ static void check_values(const struct lp_module *lp, const Elf64_Addr *before, i
 	size_t k;
 
 	for (i = 0; i < lp->mod.core_kallsyms.num_symtab; i++) {
-		const struct expected_symbol *e = NULL;
-		for (k = 0; k < FIXTURE_SYMBOLS; k++)
-			if (strcmp(lp_sym_name(lp, i), fixture_symbols[k].name) == 0)
-				e = &fixture_symbols[k];
+		const struct test_map_symbol *e = NULL;
+		for (k = 0; k < TEST_MAP_SYMBOLS; k++)
+			if (strcmp(lp_sym_name(lp, i), test_map_symbols[k].name) == 0)
+				e = &test_map_symbols[k];
 		if (syms[i].st_shndx == KLP_SHN_LIVEPATCH) {
 			livepatch++;
 			if (!CHECK(e != NULL)) {
@@ -100,7 +83,7 @@ static void check_values(const struct lp_module *lp, const Elf64_Addr *before, i
 			fprintf(stderr, "  symbol %u (%s) changed\n", i, lp_sym_name(lp, i));
 		}
 	}
-	CHECK_EQ_INT(livepatch, FIXTURE_SYMBOLS);
+	CHECK_EQ_INT(livepatch, TEST_MAP_SYMBOLS);
 }
 
 /* Every livepatch symbol of the fixture is kept, marked SHN_LIVEPATCH and unresolved (0). */
@@ -108,8 +91,8 @@ static void check_unresolved(const struct lp_module *lp)
 {
 	unsigned int i;
 
-	for (i = 0; i < FIXTURE_SYMBOLS; i++) {
-		unsigned int ndx = lp_find_symbol(lp, fixture_symbols[i].name);
+	for (i = 0; i < TEST_MAP_SYMBOLS; i++) {
+		unsigned int ndx = lp_find_symbol(lp, test_map_symbols[i].name);
 		if (CHECK(ndx != 0)) {
 			CHECK_EQ_INT(lp->mod.core_kallsyms.symtab[ndx].st_shndx, KLP_SHN_LIVEPATCH);
 			CHECK_EQ_U64(lp->mod.core_kallsyms.symtab[ndx].st_value, 0);
@@ -144,10 +127,10 @@ static void resolve_in_steps(struct lp_module *lp, struct klpelf_symbol_map *map
 	/* again: the same addresses */
 	CHECK_EQ_INT(klpelf_resolve_symbols(&lp->mod, NULL, klpelf_symbol_map_resolve, map), 0);
 	check_values(lp, before, 1, 1);
-	for (i = 0; i < FIXTURE_SYMBOLS; i++) {
-		unsigned int ndx = lp_find_symbol(lp, fixture_symbols[i].name);
+	for (i = 0; i < TEST_MAP_SYMBOLS; i++) {
+		unsigned int ndx = lp_find_symbol(lp, test_map_symbols[i].name);
 
-		printf("  %-40s -> %#lx\n", fixture_symbols[i].name,
+		printf("  %-40s -> %#lx\n", test_map_symbols[i].name,
 		       (unsigned long)lp->mod.core_kallsyms.symtab[ndx].st_value);
 	}
 }

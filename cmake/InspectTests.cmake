@@ -26,3 +26,22 @@ add_test(NAME inspect_compressed
           --inspect $<TARGET_FILE:klpelf-inspect> --sample ${CMAKE_CURRENT_BINARY_DIR}/tools/sample_livepatch.o
           --kbuild-work ${klpelf_kbuild_work} --work ${CMAKE_CURRENT_BINARY_DIR}/inspect-tests/compressed)
 set_tests_properties(inspect_compressed PROPERTIES FIXTURES_REQUIRED klpelf_kbuild_modules)
+
+# The relocation pre-flight (--resolve MAP --relocs), inspect_<mode>, driven by
+# tests/inspect/relocs_test.py (its docstring says what each checks). inspect_kbuild_relocs builds
+# the kbuild modules and writes the map that c_livepatch_relocs_kbuild (c_tests/) applies against.
+set(klpelf_kbuild_relocs_work ${CMAKE_CURRENT_BINARY_DIR}/inspect-tests/kbuild-relocs)
+foreach(mode IN ITEMS relocs kbuild_relocs)
+  set(work ${CMAKE_CURRENT_BINARY_DIR}/inspect-tests/${mode})
+  if(mode STREQUAL "kbuild_relocs")
+    set(work ${klpelf_kbuild_relocs_work})
+  endif()
+  add_test(NAME inspect_${mode}
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/tests/inspect/relocs_test.py
+            --mode ${mode} --inspect $<TARGET_FILE:klpelf-inspect>
+            --klp-convert $<TARGET_FILE:klpelf_klp_convert>
+            --fixture ${CMAKE_CURRENT_BINARY_DIR}/c_tests/fixtures/klp_relocs.o
+            --kbuild-sources ${CMAKE_CURRENT_SOURCE_DIR}/tests/fixtures/kbuild --work ${work})
+endforeach()
+set_tests_properties(inspect_kbuild_relocs PROPERTIES SKIP_REGULAR_EXPRESSION "skipped:"
+  FIXTURES_SETUP klpelf_kbuild_relocs)

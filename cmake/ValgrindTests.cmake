@@ -70,6 +70,17 @@ klpelf_valgrind_test(c_livepatch_resolve $<TARGET_FILE:test_livepatch_resolve>
   ${klpelf_vg_fixtures}/livepatch.o ${klpelf_vg_fixtures}/livepatch_bad.o)
 klpelf_valgrind_test(c_livepatch_corrupt $<TARGET_FILE:test_livepatch_corrupt>
   ${klpelf_vg_fixtures}/livepatch.o)
+klpelf_valgrind_test(c_livepatch_relocs $<TARGET_FILE:test_livepatch_relocs>
+  ${klpelf_vg_fixtures}/klp_relocs.o)
+klpelf_valgrind_test(c_livepatch_relocs_errors $<TARGET_FILE:test_livepatch_relocs_errors>
+  ${klpelf_vg_fixtures}/klp_relocs.o)
+set(klpelf_vg_kbuild_relocs ${PROJECT_BINARY_DIR}/inspect-tests/kbuild-relocs)
+klpelf_valgrind_sh(c_livepatch_relocs_kbuild
+  [=[test -f "$2" || { echo "skipped: no kbuild relocation module or map"; exit 0; }; exec $VG "$0" "$@"]=]
+  $<TARGET_FILE:test_livepatch_relocs_kbuild> ${klpelf_vg_kbuild_relocs}/klpelf_relocs_klp.ko
+  ${klpelf_vg_kbuild_relocs}/kallsyms)
+set_tests_properties(valgrind_c_livepatch_relocs_kbuild PROPERTIES FIXTURES_REQUIRED
+  klpelf_kbuild_relocs)
 klpelf_valgrind_test(c_alloc_sweep $<TARGET_FILE:test_alloc_sweep> ${klpelf_vg_fixtures}/module.o
   ${klpelf_vg_sample})
 klpelf_valgrind_sh(c_alloc_sweep_kbuild
@@ -98,6 +109,19 @@ foreach(input IN ITEMS truncated.o not-elf.ko)
   klpelf_valgrind_sh(inspect_corrupt_${tag} [=[$VG "$0" "$1"; test $? -eq 1]=]
     $<TARGET_FILE:klpelf-inspect> ${klpelf_vg_dir}/${input})
 endforeach()
+# The relocation pre-flight on the compiler-made module, against a map where every symbol resolves
+# and one where a relocation overflows (exit status 1 expected).
+foreach(elf2 IN ITEMS ffffffff817533a0 00007f0000001000)
+  file(WRITE ${klpelf_vg_dir}/relocs-${elf2}.map "ffffffff81785530 t cmdline_proc_show\n"
+    "ffffffff81756450 t load_elf_binary\n${elf2} t load_elf_binary\n"
+    "ffffffff81004000 t helper.isra.0\nffffffffc0002000 T ext4_fill_super\t[ext4]\n"
+    "ffffffffc0001000 t helper\t[ext4]\nffffffffc0003000 t helper\t[ext4]\n")
+endforeach()
+klpelf_valgrind_test(inspect_relocs $<TARGET_FILE:klpelf-inspect> --json --resolve
+  ${klpelf_vg_dir}/relocs-ffffffff817533a0.map --relocs ${klpelf_vg_fixtures}/klp_relocs.o)
+klpelf_valgrind_sh(inspect_relocs_refused [=[$VG "$0" "$@"; test $? -eq 1]=]
+  $<TARGET_FILE:klpelf-inspect> --resolve ${klpelf_vg_dir}/relocs-00007f0000001000.map --relocs
+  ${klpelf_vg_fixtures}/klp_relocs.o)
 foreach(module IN ITEMS livepatch/klpelf_livepatch.ko klpelf_plain_signed.ko)
   get_filename_component(tag "${module}" NAME_WE)
   klpelf_valgrind_sh(inspect_kbuild_${tag}

@@ -128,6 +128,43 @@ enum klpelf_compression {
 };
 
 /**
+ * What the kernel would do with one relocation.
+ */
+enum klpelf_reloc_status {
+  /**
+   * The value is written and fits.
+   */
+  KLPELF_RELOC_STATUS_OK = 0,
+  /**
+   * `R_X86_64_NONE`: nothing is written.
+   */
+  KLPELF_RELOC_STATUS_NONE = 1,
+  /**
+   * `R_X86_64_PC32` or `R_X86_64_PLT32` whose displacement does not fit in 32 signed bits: the
+   * kernel writes its low 4 bytes without a check, so the reference lands elsewhere.
+   */
+  KLPELF_RELOC_STATUS_TRUNCATED = 2,
+  /**
+   * `R_X86_64_32` or `R_X86_64_32S` whose value does not fit: the kernel refuses (`-ENOEXEC`).
+   */
+  KLPELF_RELOC_STATUS_OVERFLOW = 3,
+  /**
+   * A type the kernel does not know: it refuses (`-ENOEXEC`).
+   */
+  KLPELF_RELOC_STATUS_UNKNOWN_TYPE = 4,
+  /**
+   * The bytes to write are not inside the target section: klpelf refuses (`-ENOEXEC`) where
+   * the kernel would write out of bounds.
+   */
+  KLPELF_RELOC_STATUS_OUTSIDE = 5,
+  /**
+   * The symbol index is past the symbol table: klpelf refuses (`-EINVAL`) where the kernel
+   * would read out of bounds.
+   */
+  KLPELF_RELOC_STATUS_BAD_SYMBOL = 6,
+};
+
+/**
  * Which check rejected a module image. The values are stable: new checks get new values.
  */
 enum klpelf_check {
@@ -512,14 +549,65 @@ struct klpelf_signature {
 };
 
 /**
- * Called by `klpelf_for_each_klp_rela()` for each livepatch relocation section: `secndx` is its
- * index in `mod->klp_info->sechdrs`, `objname` the object it patches (NUL-terminated, valid during
- * the call). Return 0 to go on; any other value stops the walk and is returned.
+ * Where one section of a livepatch module is placed.
  */
-typedef int (*klpelf_klp_rela_fn)(const struct klpelf_module *mod,
-                                  unsigned int secndx,
-                                  const char *objname,
-                                  void *ctx);
+struct klpelf_section_place {
+  /**
+   * The address the section runs at: its `sh_addr` after layout, as the kernel has it.
+   * PC-relative relocations (`R_X86_64_PC32`, `R_X86_64_PLT32`, `R_X86_64_PC64`) are computed
+   * against it, and the kernel's messages give it as `loc`.
+   */
+  uint64_t addr;
+  /**
+   * Where this program reads and writes the section's `sh_size` bytes: `(void *)addr` when the
+   * section runs in this program, or a copy being prepared for elsewhere. NULL for a section
+   * no relocation writes to.
+   */
+  void *mem;
+};
+
+/**
+ * Writes `len` bytes from `src` to `dest`, which lies in a placed section's `mem`; `addr` is the
+ * address those bytes run at (the section's `addr` plus the same offset). A function for code
+ * that may be running, as the kernel's `text_poke()` is for a live module. Return 0, or a
+ * non-zero value that stops the relocations there and is returned.
+ */
+typedef int (*klpelf_write_fn)(void *dest, uint64_t addr, const void *src, size_t len, void *ctx);
+
+/**
+ * Called after each relocation section was written, or stopped, as the kernel calls
+ * `smp_text_poke_sync_each_cpu()` after it changed a live module's code.
+ */
+typedef void (*klpelf_sync_fn)(void *ctx);
+
+/**
+ * Where a livepatch module's sections are placed, and how relocations are written there.
+ */
+struct klpelf_layout {
+  /**
+   * One place per section, indexed by section index: at least up to the highest target
+   * section (the `sh_info` of a relocation section with relocations) that is written.
+   */
+  const struct klpelf_section_place *places;
+  /**
+   * The number of entries in `places`.
+   */
+  size_t num_places;
+  /**
+   * NULL: klpelf stores the bytes itself, as the kernel's `memcpy()` does for a module that is
+   * still being loaded (not running yet). Otherwise every write goes through this function,
+   * as the kernel's go through `text_poke()` for a live module.
+   */
+  klpelf_write_fn write;
+  /**
+   * NULL, or called after each relocation section (see `klpelf_sync_fn`).
+   */
+  klpelf_sync_fn sync;
+  /**
+   * Passed to `write` and `sync`.
+   */
+  void *ctx;
+};
 
 /**
  * Finds a livepatch symbol's address: `objname` is the object (NULL for vmlinux), `symname` the
@@ -532,6 +620,71 @@ typedef int (*klpelf_resolve_fn)(const char *objname,
                                  unsigned long sympos,
                                  unsigned long *addr,
                                  void *ctx);
+
+/**
+ * One relocation of a livepatch relocation section, as the kernel would compute it.
+ */
+struct klpelf_reloc {
+  /**
+   * The entry's index in its section.
+   */
+  unsigned int index;
+  /**
+   * `ELF64_R_SYM(r_info)`: the symbol's index in the symbol table.
+   */
+  unsigned int symndx;
+  /**
+   * `ELF64_R_TYPE(r_info)`: `R_X86_64_*`.
+   */
+  unsigned int r_type;
+  /**
+   * The bytes the kernel writes: 4 or 8, or 0 when it writes nothing (`R_X86_64_NONE`, a
+   * refused type).
+   */
+  unsigned int size;
+  /**
+   * `r_offset`: where in the target section (the relocation section's `sh_info`).
+   */
+  uint64_t r_offset;
+  /**
+   * `r_addend`.
+   */
+  int64_t r_addend;
+  /**
+   * The symbol's `st_value` now: for a livepatch symbol, its resolved address once resolution
+   * ran; 0 when `status` is `KLPELF_RELOC_STATUS_BAD_SYMBOL`.
+   */
+  uint64_t st_value;
+  /**
+   * Where the value goes: the target section's placed address plus `r_offset`.
+   */
+  uint64_t loc;
+  /**
+   * The kernel's value, all 64 bits: `st_value + r_addend`, minus `loc` for the PC-relative
+   * types; the kernel writes its low `size` bytes.
+   */
+  uint64_t value;
+  /**
+   * What the kernel would do.
+   */
+  enum klpelf_reloc_status status;
+};
+
+/**
+ * Called by `klpelf_klp_describe_relocs()` for each relocation; `reloc` is valid during the
+ * call. Return 0 to go on; any other value stops the walk and is returned.
+ */
+typedef int (*klpelf_reloc_fn)(const struct klpelf_reloc *reloc, void *ctx);
+
+/**
+ * Called by `klpelf_for_each_klp_rela()` for each livepatch relocation section: `secndx` is its
+ * index in `mod->klp_info->sechdrs`, `objname` the object it patches (NUL-terminated, valid during
+ * the call). Return 0 to go on; any other value stops the walk and is returned.
+ */
+typedef int (*klpelf_klp_rela_fn)(const struct klpelf_module *mod,
+                                  unsigned int secndx,
+                                  const char *objname,
+                                  void *ctx);
 
 /**
  * A caller-supplied allocator (`struct klpelf_allocator`), set with `klpelf_set_allocator()`.
@@ -829,6 +982,116 @@ void klpelf_release_module(struct klpelf_module *mod);
  * Non-NULL pointers must be valid: `image` for reads of `len` bytes, `out` for writes.
  */
 int klpelf_module_signature(const void *image, size_t len, struct klpelf_signature *out);
+
+/**
+ * Applies one livepatch relocation section, as the kernel's `klp_apply_section_relocs()` does
+ * when it loads a livepatch module (with `objname` NULL) or when the object it patches appears.
+ * Section `secndx` of `mod->klp_info` must be named `.klp.rela.<object>.<section>` (`-EINVAL`
+ * otherwise); unless `<object>` is `objname` (NULL: `vmlinux`) nothing happens and 0 is
+ * returned. Then, as `klp_resolve_symbols()`, each relocation's symbol must be a livepatch
+ * symbol (`SHN_LIVEPATCH`) named `.klp.sym.<object>.<symbol>,<position>` and is resolved through
+ * `resolve` into its `st_value` (see `klpelf_resolve_symbols()`); then, as the x86-64
+ * `apply_relocate_add()`, each relocation is written at `layout`'s place of the target section
+ * (the section's `sh_info`): `R_X86_64_NONE`, `_64`, `_32`, `_32S`, `_PC32`, `_PLT32` and
+ * `_PC64`, with the kernel's overflow checks for `_32` and `_32S`; the target's bytes must be
+ * zero. The relocation entries are read at the persisted `sh_addr` of the section, as for
+ * `klpelf_resolve_symbols()`.
+ *
+ * Returns 0, or stops at the first failure with (`klpelf_last_error()` in the kernel's words
+ * where the kernel has words):
+ * - `-EINVAL`: `mod`, `mod->klp_info`, `mod->core_kallsyms` or `layout` is NULL, `resolve` is
+ *   NULL, `secndx` is not a section, a name is malformed, a symbol is not a livepatch symbol or
+ *   is a vmlinux symbol in a module's section, a symbol index is past the symbol table, the
+ *   target section has no place (its index, the relocation section's `sh_info`, is not below
+ *   `num_places`, or its `mem` is NULL), or `sh_addr` is not the address of the entries;
+ * - `resolve`'s own non-zero value (the symbol map's resolver: `-EINVAL`, "not found", ...);
+ * - `-ENOEXEC`: the module is not x86-64, an unknown relocation type, an overflow, a target
+ *   whose bytes are not zero ("existing value is nonzero"), or (klpelf's checks, where the kernel
+ *   would write out of bounds) the bytes are not inside the target section or `sh_info` is not a
+ *   section;
+ * - `write`'s own non-zero value.
+ *
+ * What a failure leaves, as in the kernel: the symbols resolved keep their new `st_value`, and
+ * the relocations written before the failing one stay written (`klpelf_klp_clear_object_relocs()`
+ * takes them out again). Nothing is written before every symbol of the section resolved.
+ *
+ * # Safety
+ * `mod` as for `klpelf_resolve_symbols()`; `objname` NULL or a NUL-terminated string; `layout`
+ * NULL or valid, with `places` holding `num_places` entries, each non-NULL `mem` valid for reads
+ * and writes of its section's `sh_size` bytes and overlapping none of the module's relocation
+ * entries, symbols or the layout itself; `resolve` safe to call with `resolve_ctx`, and `write`
+ * and `sync` with `layout->ctx`.
+ */
+int klpelf_klp_apply_section_relocs(struct klpelf_module *mod,
+                                    unsigned int secndx,
+                                    const char *objname,
+                                    const struct klpelf_layout *layout,
+                                    klpelf_resolve_fn resolve,
+                                    void *resolve_ctx);
+
+/**
+ * Applies every livepatch relocation section of `mod->klp_info` that patches `objname` (NULL:
+ * vmlinux), in index order, as the kernel's `klp_apply_object_relocs()` does when the object a
+ * livepatch patches appears: each as `klpelf_klp_apply_section_relocs()`, stopping at the first
+ * failure (a malformed section name stops the walk even in a section for another object).
+ *
+ * Returns 0 or the first failure, with the codes of `klpelf_klp_apply_section_relocs()` (but for
+ * the one about `secndx`), and what a failure leaves is as there: the sections before the
+ * failing one stay applied, and in the failing section the relocations before the failing one.
+ *
+ * # Safety
+ * As for `klpelf_klp_apply_section_relocs()`.
+ */
+int klpelf_klp_apply_object_relocs(struct klpelf_module *mod,
+                                   const char *objname,
+                                   const struct klpelf_layout *layout,
+                                   klpelf_resolve_fn resolve,
+                                   void *resolve_ctx);
+
+/**
+ * Clears the livepatch relocations of every section that patches `objname` (NULL: vmlinux), as
+ * the kernel's `klp_clear_object_relocs()` does when that object goes away: in index order, each
+ * relocation's target must hold exactly the value applying wrote (computed again from the
+ * symbols' `st_value`, which resolution set, and the placement), and is zeroed. No symbol is
+ * resolved.
+ *
+ * A target that does not hold its value ("existing value does not match expected value"), or
+ * any other failure in a section, stops that section there; as in the kernel, the other sections
+ * are still cleared. A malformed section name stops the walk.
+ *
+ * Returns 0 when every relocation was cleared, otherwise the first failure (with "and N more
+ * section(s) could not be cleared" when there were more): `-EINVAL` or `-ENOEXEC` as for
+ * `klpelf_klp_apply_section_relocs()`, or `write`'s own non-zero value. The kernel's
+ * `clear_relocate_add()` returns nothing; it only warns.
+ *
+ * # Safety
+ * As for `klpelf_klp_apply_section_relocs()`.
+ */
+int klpelf_klp_clear_object_relocs(struct klpelf_module *mod,
+                                   const char *objname,
+                                   const struct klpelf_layout *layout);
+
+/**
+ * Describes every relocation of livepatch relocation section `secndx`, as the kernel would
+ * compute it with the symbols' current `st_value` (resolve first: `klpelf_resolve_symbols()`)
+ * and the target section's place in `layout` (only its `addr` is used; `mem` may be NULL):
+ * `fn` gets each relocation's type, symbol, value, size and `status`, which says whether the
+ * kernel would write it, refuse it, or silently truncate it, and where klpelf would refuse what
+ * the kernel would do out of bounds. Nothing is resolved, read from a target or written.
+ *
+ * Returns 0; `fn`'s first non-zero value (the walk stops there); or `-EINVAL` (`mod`,
+ * `klp_info`, `core_kallsyms`, `layout` or `fn` NULL; `secndx` not a section, or its name
+ * malformed; the target section not placed) or `-ENOEXEC` (the module is not x86-64, or its
+ * `sh_info` is not a section).
+ *
+ * # Safety
+ * As for `klpelf_klp_apply_section_relocs()`; `fn` safe to call with `ctx`.
+ */
+int klpelf_klp_describe_relocs(const struct klpelf_module *mod,
+                               unsigned int secndx,
+                               const struct klpelf_layout *layout,
+                               klpelf_reloc_fn fn,
+                               void *ctx);
 
 /**
  * Parses a livepatch relocation section name, `.klp.rela.<objname>.<section>`, exactly as the

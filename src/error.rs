@@ -321,6 +321,50 @@ fn write_last_error(message: &dyn fmt::Display, check: KlpelfCheck) {
     });
 }
 
+/// A copy of the last error message, kept while later calls may overwrite it (a callback's own
+/// failure, or the first of several failures that is the one to report).
+pub struct SavedMessage {
+    text: [u8; MESSAGE_CAPACITY],
+    len: usize,
+}
+
+impl SavedMessage {
+    /// The calling thread's last error message (empty when the last call succeeded).
+    pub fn take() -> Self {
+        let mut saved = SavedMessage { text: [0; MESSAGE_CAPACITY], len: 0 };
+        let message = last_error();
+        if !message.is_null() {
+            // SAFETY: a non-NULL last error is this thread's message buffer, MESSAGE_CAPACITY
+            // bytes ending in a NUL, which nothing writes during this copy. (klpelf's own strnlen:
+            // the freestanding build has no C library strlen.)
+            let text = unsafe {
+                let len = crate::freestanding::strnlen(message, MESSAGE_CAPACITY - 1);
+                core::slice::from_raw_parts(message.cast::<u8>(), len)
+            };
+            saved.text[..text.len()].copy_from_slice(text);
+            saved.len = text.len();
+        }
+        saved
+    }
+
+    /// True when there was no message.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl fmt::Display for SavedMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for chunk in self.text[..self.len].utf8_chunks() {
+            f.write_str(chunk.valid())?;
+            if !chunk.invalid().is_empty() {
+                f.write_str("\u{fffd}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Forgets the last error (every API call starts with this).
 pub fn clear_last_error() {
     with_slot(|slot| slot.present.store(false, Ordering::Relaxed));

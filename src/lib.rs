@@ -21,6 +21,9 @@
 //! - [`klp_names`]: the `.klp.rela.*` and `.klp.sym.*` name formats, parsed as the kernel does;
 //! - [`symbol_map`]: a kernel's `System.map` / `/proc/kallsyms`, with the kernel's `sympos` rules;
 //! - [`livepatch`]: the walk over `.klp.rela.*` sections and the resolution of `.klp.sym.*` symbols;
+//! - [`klp_relocs`]: applying and clearing those sections' relocations (the livepatch core's
+//!   walk), with [`relocate`], the x86-64 relocation code, and [`placement`], where the caller
+//!   placed the sections and how the bytes are written;
 //! - [`alloc`]: the replaceable allocator every handed-out block comes from;
 //! - [`error`]: error kinds, errno values and the last error (per thread with `std`), with
 //!   [`errno`], the kernel's errno numbers;
@@ -55,13 +58,16 @@ pub mod freestanding;
 pub mod image;
 pub mod kallsyms;
 pub mod klp_names;
+pub mod klp_relocs;
 pub mod layout;
 pub mod livepatch;
 pub mod load_info;
 pub mod modinfo;
 pub mod persist;
+pub mod placement;
 pub mod prepare;
 pub mod rejection;
+pub mod relocate;
 pub mod section_table;
 pub mod signature;
 pub mod symbol_map;

@@ -44,7 +44,7 @@ impl KlpRelaSection<'_> {
 pub fn klp_rela_sections<'a>(
     tables: &ElfTables<'a>,
 ) -> impl Iterator<Item = Result<KlpRelaSection<'a>, Error>> + 'a {
-    let secstrings = tables.table.secstrings;
+    let tables = *tables;
     tables
         .table
         .sechdrs
@@ -52,26 +52,39 @@ pub fn klp_rela_sections<'a>(
         .enumerate()
         .skip(1)
         .filter(|(_, shdr)| shdr.sh_flags & SHF_RELA_LIVEPATCH != 0)
-        .map(move |(index, shdr)| {
-            let name = c_str_at(secstrings, shdr.sh_name as usize).ok_or_else(|| {
-                report(
-                    EINVAL,
-                    format_args!(
-                        "section {index}: name offset {} is outside the section-name table ({} bytes)",
-                        shdr.sh_name,
-                        secstrings.len()
-                    ),
-                )
-            })?;
-            let objname = parse_klp_rela_name(name).ok_or_else(|| {
-                report(
-                    EINVAL,
-                    format_args!("section {} has an incorrectly formatted name", name.escape_ascii()),
-                )
-            })?;
-            // Section indices are below the section count, which is at most u32::MAX.
-            Ok(KlpRelaSection { index: index as u32, name, objname, shdr })
-        })
+        // Section indices are below the section count, which is at most u32::MAX.
+        .map(move |(index, _)| klp_rela_section(&tables, index as u32))
+}
+
+/// Section `index` as a livepatch relocation section, its name parsed as
+/// `klp_write_section_relocs()` does (`-EINVAL` when the name is outside the section-name table or
+/// not `.klp.rela.<objname>...`, or when `index` is not a section).
+pub fn klp_rela_section<'a>(
+    tables: &ElfTables<'a>,
+    index: u32,
+) -> Result<KlpRelaSection<'a>, Error> {
+    let secstrings = tables.table.secstrings;
+    let count = tables.table.sechdrs.len();
+    let shdr = tables.table.sechdrs.get(index as usize).ok_or_else(|| {
+        report(EINVAL, format_args!("section {index} is not a section: the module has {count}"))
+    })?;
+    let name = c_str_at(secstrings, shdr.sh_name as usize).ok_or_else(|| {
+        report(
+            EINVAL,
+            format_args!(
+                "section {index}: name offset {} is outside the section-name table ({} bytes)",
+                shdr.sh_name,
+                secstrings.len()
+            ),
+        )
+    })?;
+    let objname = parse_klp_rela_name(name).ok_or_else(|| {
+        report(
+            EINVAL,
+            format_args!("section {} has an incorrectly formatted name", name.escape_ascii()),
+        )
+    })?;
+    Ok(KlpRelaSection { index, name, objname, shdr })
 }
 
 /// Finds the address of a livepatch symbol: `objname` `None` means vmlinux.
@@ -101,7 +114,7 @@ pub fn resolve_section(
     section: &KlpRelaSection<'_>,
     relas: &[Elf64_Rela],
     kept: &mut KeptSymbols<'_>,
-    resolver: &mut impl Resolver,
+    resolver: &mut (impl Resolver + ?Sized),
 ) -> Result<(), Error> {
     let sec_vmlinux = section.objname == VMLINUX;
     let section_name = section.name.escape_ascii();

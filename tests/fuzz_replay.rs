@@ -21,7 +21,8 @@ use support::fuzz_targets::{self, numbering, CopyCase, ModinfoCase, RawCase};
 use support::image::Image;
 use support::objects::oracle;
 
-const TARGETS: [&str; 4] = ["setup_pipeline", "copy_structured", "modinfo_signature", "image_open"];
+const TARGETS: [&str; 5] =
+    ["setup_pipeline", "copy_structured", "modinfo_signature", "image_open", "relocs"];
 /// Limits for committed inputs, which stay small.
 const MAX_FILE: u64 = 32 * 1024;
 const MAX_TOTAL: u64 = 2 * 1024 * 1024;
@@ -89,12 +90,17 @@ fn replay_modinfo_signature() {
     replay("modinfo_signature", fuzz_targets::modinfo_signature);
 }
 
-/// Small files only: each committed input at most 32 KiB, all of them at most 2 MiB.
+#[test]
+fn replay_relocs() {
+    replay("relocs", fuzz_targets::relocs);
+}
+
 #[test]
 fn replay_image_open() {
     replay("image_open", fuzz_targets::image_open);
 }
 
+/// Small files only: each committed input at most 32 KiB, all of them at most 2 MiB.
 #[test]
 fn committed_inputs_are_small() {
     let mut total = 0;
@@ -118,6 +124,7 @@ fn targets_accept_edge_inputs() {
         fuzz_targets::copy_structured(data, oracle);
         fuzz_targets::modinfo_signature(data);
         fuzz_targets::image_open(data);
+        fuzz_targets::relocs(data);
     }
     // Every rare event of copy_structured, on an otherwise valid case.
     for rare in 0xf0..=0xf9u8 {

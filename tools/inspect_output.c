@@ -8,13 +8,14 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include "inspect_relocs.h"
 #include "inspect_resolve.h"
 
 #define SHF_RELA_LIVEPATCH_FLAG 0x00100000
 
 /* ---- names for ELF values --------------------------------------------------------------- */
 
-static const char *errno_name(int err)
+const char *errno_name(int err)
 {
 	switch (-err) {
 	case ENOEXEC: return "ENOEXEC";
@@ -159,6 +160,8 @@ void print_json(const struct report *r, const struct resolution *res)
 	printf("]");
 	if (res)
 		print_resolution_json(res);
+	if (res && res->preflight)
+		print_preflight_json(res->preflight);
 	printf("}\n");
 }
 

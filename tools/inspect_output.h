@@ -23,6 +23,8 @@ struct report {
 	size_t count;
 };
 
+/* The name of a negative errno value klpelf returns ("ENOEXEC", ...), or "error". */
+const char *errno_name(int err);
 /* Prints `s` as a JSON string, quoted and escaped. */
 void json_string(const char *s);
 void print_text(const struct report *r);

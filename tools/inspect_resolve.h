@@ -32,6 +32,7 @@ struct resolution {
 	char walk_why[256];
 	size_t walked_sections;
 	size_t walk_written;         /* livepatch symbols the walk gave an address */
+	struct preflight *preflight; /* --relocs, or NULL */
 };
 
 /* Lists and resolves every livepatch symbol; then, if all resolved, runs the kernel's walk. */

@@ -5,21 +5,24 @@
  *
  * Usage: klp_convert INPUT OUTPUT      (OUTPUT may be INPUT: the conversion is made in place)
  *
- * It moves no bytes; it only edits symbols and section headers:
+ * It edits symbols and section headers, and reorders relocation entries within their section:
  * 1. every symbol whose name starts with ".klp.sym." gets st_shndx = SHN_LIVEPATCH (0xff20);
  * 2. for every placeholder section named ".klp.rela.<obj>.<sec>" (the source makes one, e.g.
  *    `static const char p[1] __attribute__((section(".klp.rela.vmlinux..rodata.klp_refs"), used));`),
- *    the relocation section ".rela<sec>" (here ".rela.rodata.klp_refs") moves into the placeholder's
- *    header: type SHT_RELA; sh_offset, sh_size, sh_entsize, sh_link, sh_info and sh_addralign from
- *    the ".rela" section; flags SHF_ALLOC | SHF_INFO_LINK | SHF_RELA_LIVEPATCH. The ".rela<sec>"
- *    section keeps its name but gets sh_size 0, so its relocations are not applied twice.
+ *    the relocations of ".rela<sec>" (here ".rela.rodata.klp_refs") that use a .klp.sym symbol move
+ *    to the front of that section, in their order, and the placeholder's header takes them over:
+ *    type SHT_RELA; sh_offset, sh_entsize, sh_link, sh_info and sh_addralign from the ".rela"
+ *    section, sh_size their size; flags SHF_ALLOC | SHF_INFO_LINK | SHF_RELA_LIVEPATCH. The
+ *    ".rela<sec>" section keeps its name and the other relocations (those of the compiler's own
+ *    helpers, such as __fentry__ or __x86_return_thunk), after them; with none it gets sh_size 0.
+ *    Either way no relocation is applied twice.
  *
  * This works in place because the source names its external symbols in the livepatch format with
  * asm labels (`extern char klp_cmdline[] __asm__(".klp.sym.vmlinux.cmdline_proc_show,0");`) and uses
- * them only from a dedicated data section (`const void *const klp_refs[]
- * __attribute__((section(".rodata.klp_refs"), used)) = { klp_cmdline };`), so that section's
- * relocations use livepatch symbols only. The real kernel tool (klp-convert) does far more; this one
- * does exactly what the tests need.
+ * them only from dedicated sections (`const void *const klp_refs[]
+ * __attribute__((section(".rodata.klp_refs"), used)) = { klp_cmdline };`, or functions in a section
+ * of their own). The real kernel tool (klp-convert) does far more; this one does exactly what the
+ * tests need.
  *
  * Everything read from the input is bounds-checked first: a malformed input is refused with a
  * message and exit status 1 (2 for a usage or I/O error), never read out of bounds.
@@ -175,8 +178,9 @@ static int parse_object(struct object *o)
 	return 0;
 }
 
-/* Step 1: every .klp.sym.* symbol becomes a livepatch symbol. Returns their count, or -1. */
-static long mark_livepatch_symbols(struct object *o)
+/* Step 1: every .klp.sym.* symbol becomes a livepatch symbol. Returns their count, or -1; sets
+ * *symndx_out to the symbol table's index. */
+static long mark_livepatch_symbols(struct object *o, size_t *symndx_out)
 {
 	size_t i, symndx = 0, n, count = 0;
 	const Elf64_Shdr *symtab, *strtab;
@@ -229,6 +233,7 @@ static long mark_livepatch_symbols(struct object *o)
 			count++;
 		}
 	}
+	*symndx_out = symndx;
 	return (long)count;
 }
 
@@ -243,58 +248,121 @@ static size_t find_section(const struct object *o, const char *name)
 	return 0;
 }
 
-/* Step 2: each .klp.rela.<obj>.<sec> placeholder takes over .rela<sec>. Returns their count. */
-static long move_relocation_sections(struct object *o)
+/* Whether symbol `index` of the object's symbol table is a livepatch symbol (step 1 marked it). */
+static int livepatch_symbol(const struct object *o, size_t symndx, uint64_t index)
 {
-	size_t i, count = 0, prefix = strlen(KLP_RELA_PREFIX);
+	const Elf64_Shdr *symtab = &o->sechdrs[symndx];
+	const Elf64_Sym *syms = (const Elf64_Sym *)(o->bytes + symtab->sh_offset);
+
+	return index < symtab->sh_size / sizeof(Elf64_Sym) && syms[index].st_shndx == KLP_SHN_LIVEPATCH;
+}
+
+/*
+ * Moves the relocations of `rela` (section `r`) that use livepatch symbols to its front, both
+ * groups keeping their order. Returns how many there are, or -1 when its symbol table is not the
+ * object's (sh_link) or the scratch space runs out.
+ */
+static long partition_relocations(struct object *o, size_t r, size_t symndx)
+{
+	Elf64_Shdr *rela = &o->sechdrs[r];
+	Elf64_Rela *relas = (Elf64_Rela *)(o->bytes + rela->sh_offset), *others;
+	size_t i, n = rela->sh_size / sizeof(Elf64_Rela), moved = 0, kept = 0;
+
+	if (rela->sh_link != symndx || rela->sh_offset % 8 != 0) {
+		fail("%s (section %zu) is misaligned or uses symbol table %u, not %zu",
+		     section_name(o, r), r, (unsigned)rela->sh_link, symndx);
+		return -1;
+	}
+	others = malloc((n ? n : 1) * sizeof(*others));
+	if (!others) {
+		fail("out of memory");
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (livepatch_symbol(o, symndx, ELF64_R_SYM(relas[i].r_info)))
+			relas[moved++] = relas[i];
+		else
+			others[kept++] = relas[i];
+	}
+	memcpy(relas + moved, others, kept * sizeof(*others));
+	free(others);
+	return (long)moved;
+}
+
+/* The .rela<sec> section a .klp.rela.<obj>.<sec> placeholder (section i) takes relocations from,
+ * checked; 0 after a failure (reported). */
+static size_t source_section(const struct object *o, size_t i)
+{
+	const char *name = section_name(o, i), *sec;
+	char rela_name[4096];
+	size_t r;
+	const Elf64_Shdr *rela;
+
+	/* <obj> ends at the first '.'; <sec> follows that dot (".klp.rela.vmlinux..text" names
+	 * ".text" of vmlinux). */
+	sec = strchr(name + strlen(KLP_RELA_PREFIX), '.');
+	if (!sec || sec == name + strlen(KLP_RELA_PREFIX) || *++sec == '\0') {
+		fail("section %zu (%s) is not named .klp.rela.<object>.<section>", i, name);
+		return 0;
+	}
+	if (o->sechdrs[i].sh_type == SHT_RELA) {
+		fail("section %zu (%s) is already a relocation section", i, name);
+		return 0;
+	}
+	if ((size_t)snprintf(rela_name, sizeof(rela_name), ".rela%s", sec) >= sizeof(rela_name)) {
+		fail("section %zu: name too long", i);
+		return 0;
+	}
+	r = find_section(o, rela_name);
+	if (!r) {
+		fail("%s has no relocation section %s (does the source reference .klp.sym "
+		     "symbols from section %s?)",
+		     name, rela_name, sec);
+		return 0;
+	}
+	rela = &o->sechdrs[r];
+	if (rela->sh_type != SHT_RELA || rela->sh_entsize != sizeof(Elf64_Rela) ||
+	    rela->sh_size == 0 || !in_file(rela->sh_offset, rela->sh_size, o->len)) {
+		fail("%s (section %zu) is not a non-empty SHT_RELA section inside the file "
+		     "(or was already moved)",
+		     rela_name, r);
+		return 0;
+	}
+	return r;
+}
+
+/* Step 2: each .klp.rela.<obj>.<sec> placeholder takes over the livepatch relocations of
+ * .rela<sec>. Returns their count. */
+static long move_relocation_sections(struct object *o, size_t symndx)
+{
+	size_t i, count = 0;
 
 	for (i = 1; i < o->shnum; i++) {
-		const char *name = section_name(o, i), *sec;
-		char rela_name[4096];
-		size_t r;
 		Elf64_Shdr *placeholder = &o->sechdrs[i], *rela;
+		size_t r, bytes;
+		long moved;
 
-		if (strncmp(name, KLP_RELA_PREFIX, prefix) != 0)
+		if (strncmp(section_name(o, i), KLP_RELA_PREFIX, strlen(KLP_RELA_PREFIX)) != 0)
 			continue;
-		/* <obj> ends at the first '.'; <sec> follows that dot (".klp.rela.vmlinux..text"
-		 * names ".text" of vmlinux). */
-		sec = strchr(name + prefix, '.');
-		if (!sec || sec == name + prefix || *++sec == '\0') {
-			fail("section %zu (%s) is not named .klp.rela.<object>.<section>", i, name);
+		r = source_section(o, i);
+		if (!r || (moved = partition_relocations(o, r, symndx)) < 0)
 			return -1;
-		}
-		if (placeholder->sh_type == SHT_RELA) {
-			fail("section %zu (%s) is already a relocation section", i, name);
-			return -1;
-		}
-		if ((size_t)snprintf(rela_name, sizeof(rela_name), ".rela%s", sec) >= sizeof(rela_name)) {
-			fail("section %zu: name too long", i);
-			return -1;
-		}
-		r = find_section(o, rela_name);
-		if (!r) {
-			fail("%s has no relocation section %s (does the source reference .klp.sym "
-			     "symbols from section %s?)",
-			     name, rela_name, sec);
+		if (moved == 0) {
+			fail("%s has no relocation that uses a .klp.sym symbol", section_name(o, r));
 			return -1;
 		}
 		rela = &o->sechdrs[r];
-		if (rela->sh_type != SHT_RELA || rela->sh_entsize != sizeof(Elf64_Rela) ||
-		    rela->sh_size == 0 || !in_file(rela->sh_offset, rela->sh_size, o->len)) {
-			fail("%s (section %zu) is not a non-empty SHT_RELA section inside the file "
-			     "(or was already moved)",
-			     rela_name, r);
-			return -1;
-		}
+		bytes = (size_t)moved * sizeof(Elf64_Rela);
 		placeholder->sh_type = SHT_RELA;
 		placeholder->sh_flags = SHF_ALLOC | SHF_INFO_LINK | KLP_SHF_RELA_LIVEPATCH;
 		placeholder->sh_offset = rela->sh_offset;
-		placeholder->sh_size = rela->sh_size;
+		placeholder->sh_size = bytes;
 		placeholder->sh_entsize = rela->sh_entsize;
 		placeholder->sh_link = rela->sh_link;
 		placeholder->sh_info = rela->sh_info;
 		placeholder->sh_addralign = rela->sh_addralign;
-		rela->sh_size = 0;
+		rela->sh_size -= bytes;
+		rela->sh_offset = rela->sh_size ? rela->sh_offset + bytes : rela->sh_offset;
 		count++;
 	}
 	return (long)count;
@@ -304,6 +372,7 @@ int main(int argc, char **argv)
 {
 	struct object o;
 	long symbols, sections;
+	size_t symndx = 0;
 
 	if (argc != 3) {
 		fprintf(stderr, "usage: %s INPUT OUTPUT\n", argv[0]);
@@ -316,8 +385,8 @@ int main(int argc, char **argv)
 		fail("%s", strerror(errno));
 		return 2;
 	}
-	if (parse_object(&o) || (symbols = mark_livepatch_symbols(&o)) < 0 ||
-	    (sections = move_relocation_sections(&o)) < 0) {
+	if (parse_object(&o) || (symbols = mark_livepatch_symbols(&o, &symndx)) < 0 ||
+	    (sections = move_relocation_sections(&o, symndx)) < 0) {
 		free(o.bytes);
 		return 1;
 	}

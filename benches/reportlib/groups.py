@@ -14,3 +14,6 @@ IMAGES_CASES = {
     "`.ko.zst`: open + decompress + setup vs `zstd -dc` piped into setup": ("klpelf", "cli", "zst", 1.0),
     "`.ko`: open (mapped) + setup vs setup on bytes in memory": ("klpelf", "mapped", "ko", 1.1),
 }
+RELOCS_COUNT = 100000
+RELOCS_VARIANTS = ["kernel", "klpelf", "klpelf-api"]
+RELOCS_LIMIT = 1.0

@@ -3,7 +3,9 @@
  * without a C library: they call only klpelf, the string functions and fs_write_stderr(). They
  * run setup -> prepare -> copy -> release on the embedded module image, compare what
  * copy_module_elf() persisted with the image, load and query a symbol map from memory, and take
- * every block from a bump allocator registered with klpelf_set_allocator().
+ * every block from a bump allocator registered with klpelf_set_allocator(). Then they apply and
+ * clear the livepatch relocations of a persisted module built here, as a unikernel's loader would
+ * (which needs no allocation).
  * SPDX-License-Identifier: GPL-2.0-only
  */
 #include <errno.h> /* the E* constants only */
@@ -279,6 +281,87 @@ static int check_allocator_removed(int has_default_allocator)
 	return 0;
 }
 
+/* ---- livepatch relocations, on a persisted module built here ------------------------------ */
+
+/* Its sections: 1 .text (the target), 2 .klp.rela.vmlinux..text, 3 .symtab, 4 .strtab, 5
+ * .shstrtab. */
+static const char rel_secstrings[] = "\0.text\0.klp.rela.vmlinux..text\0.symtab\0.strtab\0.shstrtab";
+static char rel_strtab[] = "\0.klp.sym.vmlinux.sample_target,0";
+static Elf64_Sym rel_syms[2];
+static Elf64_Rela rel_relas[2];
+static Elf64_Shdr rel_sechdrs[6];
+static struct klp_modinfo rel_info;
+static unsigned char rel_text[16];
+
+/* The one livepatch symbol resolves to 0xffffffff81234560. */
+static int resolve_sample(const char *objname, const char *symname, unsigned long sympos,
+			  unsigned long *addr, void *ctx)
+{
+	(void)ctx;
+	if (objname || !equal_strings(symname, "sample_target") || sympos != 0)
+		return -EINVAL;
+	*addr = 0xffffffff81234560UL;
+	return 0;
+}
+
+static void build_relocation_module(struct module *m)
+{
+	static const Elf64_Shdr shdrs[6] = {
+		{ 0 },
+		{ 1, SHT_PROGBITS, SHF_ALLOC | SHF_EXECINSTR, 0, 0, sizeof(rel_text), 0, 0, 16, 0 },
+		{ 7, SHT_RELA, SHF_ALLOC | SHF_INFO_LINK | 0x00100000, 0, 0, sizeof(rel_relas), 3, 1,
+		  8, sizeof(Elf64_Rela) },
+		{ 31, SHT_SYMTAB, 0, 0, 0, sizeof(rel_syms), 4, 1, 8, sizeof(Elf64_Sym) },
+		{ 39, SHT_STRTAB, 0, 0, 0, sizeof(rel_strtab), 0, 0, 1, 0 },
+		{ 47, SHT_STRTAB, 0, 0, 0, sizeof(rel_secstrings), 0, 0, 1, 0 },
+	};
+
+	memcpy(rel_sechdrs, shdrs, sizeof(shdrs));
+	rel_sechdrs[2].sh_addr = (Elf64_Addr)(size_t)rel_relas;
+	rel_sechdrs[3].sh_addr = (Elf64_Addr)(size_t)rel_syms;
+	rel_syms[1].st_name = 1;
+	rel_syms[1].st_shndx = 0xff20; /* SHN_LIVEPATCH */
+	rel_relas[0].r_info = ELF64_R_INFO(1, R_X86_64_64);
+	rel_relas[1].r_offset = 8;
+	rel_relas[1].r_info = ELF64_R_INFO(1, R_X86_64_PC32);
+	rel_relas[1].r_addend = -4;
+	rel_info.hdr.e_machine = EM_X86_64;
+	rel_info.hdr.e_shnum = 6;
+	rel_info.hdr.e_shstrndx = 5;
+	rel_info.sechdrs = rel_sechdrs;
+	rel_info.secstrings = (char *)rel_secstrings;
+	rel_info.symndx = 3;
+	memset(m, 0, sizeof(*m));
+	m->core_kallsyms.symtab = rel_syms;
+	m->core_kallsyms.num_symtab = 2;
+	m->core_kallsyms.strtab = rel_strtab;
+	m->klp_info = &rel_info;
+}
+
+/* Apply writes S + A and S + A - P into .text placed at 0xffffffffc0000000; applying twice is the
+ * kernel's refusal; clear zeroes the targets again. */
+static int check_relocations(void)
+{
+	static const unsigned char applied[12] = { 0x60, 0x45, 0x23, 0x81, 0xff, 0xff, 0xff, 0xff,
+						   0x54, 0x45, 0x23, 0xc1 };
+	struct klpelf_section_place places[2] = { { 0, 0 }, { 0xffffffffc0000000ULL, rel_text } };
+	struct klpelf_layout layout = { places, 2, 0, 0, 0 };
+	struct module m;
+
+	build_relocation_module(&m);
+	CHECK(klpelf_klp_apply_object_relocs(&m, 0, &layout, resolve_sample, 0) == 0);
+	CHECK(rel_syms[1].st_value == 0xffffffff81234560UL);
+	CHECK(memcmp(rel_text, applied, sizeof(applied)) == 0 && all_zero(rel_text + 12, 4));
+	CHECK(klpelf_klp_apply_object_relocs(&m, 0, &layout, resolve_sample, 0) == -ENOEXEC);
+	CHECK(last_error_mentions("existing value is nonzero"));
+	CHECK(klpelf_klp_clear_object_relocs(&m, 0, &layout) == 0);
+	CHECK(all_zero(rel_text, sizeof(rel_text)));
+	layout.num_places = 1;
+	CHECK(klpelf_klp_clear_object_relocs(&m, 0, &layout) == -EINVAL);
+	CHECK(last_error_mentions("is not placed"));
+	return 0;
+}
+
 int fs_run_checks(int has_default_allocator)
 {
 	struct klpelf_allocator bump = { bump_alloc, bump_free, &arena };
@@ -294,6 +377,7 @@ int fs_run_checks(int has_default_allocator)
 	RUN(check_release());
 	RUN(check_symbol_map(has_default_allocator));
 	RUN(check_allocator_removed(has_default_allocator));
+	RUN(check_relocations());
 	say("nostdlib: all checks passed\n");
 	return 0;
 }

@@ -170,15 +170,15 @@ pub type KlpelfResolveFn = Option<
 >;
 
 /// A C resolve callback as a [`livepatch::Resolver`].
-struct CallbackResolver {
-    resolve: unsafe extern "C" fn(
+pub(super) struct CallbackResolver {
+    pub(super) resolve: unsafe extern "C" fn(
         *const c_char,
         *const c_char,
         c_ulong,
         *mut c_ulong,
         *mut c_void,
     ) -> c_int,
-    ctx: *mut c_void,
+    pub(super) ctx: *mut c_void,
 }
 
 impl livepatch::Resolver for CallbackResolver {
@@ -203,24 +203,15 @@ impl livepatch::Resolver for CallbackResolver {
             return Ok(addr as u64);
         }
         // Keep the callback's own message (klpelf_symbol_map_resolve() words it as the kernel does).
-        let mut why = [0u8; 200];
-        let own = error::last_error();
-        let why = if own.is_null() {
-            &b"the resolve callback failed"[..]
-        } else {
-            // SAFETY: a non-NULL last error is this thread's NUL-terminated message buffer.
-            let text = unsafe { c_str_arg(own) }.unwrap_or_default();
-            let len = text.len().min(why.len());
-            why[..len].copy_from_slice(&text[..len]);
-            &why[..len]
-        };
+        let own = error::SavedMessage::take();
+        let why: &dyn core::fmt::Display =
+            if own.is_empty() { &"the resolve callback failed" } else { &own };
         Err(error::report(
             rc,
             format_args!(
-                "{}.{} (sympos {sympos}): {}",
+                "{}.{} (sympos {sympos}): {why}",
                 objname.unwrap_or(VMLINUX).escape_ascii(),
                 symname.escape_ascii(),
-                core::str::from_utf8(why).unwrap_or("(the callback's message is not UTF-8)")
             ),
         ))
     }
@@ -232,7 +223,7 @@ impl livepatch::Resolver for CallbackResolver {
 /// # Safety
 /// `module.core_kallsyms` must describe the symbol table `klp_info` was persisted with, and
 /// `sh_addr` of the symbol table section must point at its `num_symtab` symbols.
-unsafe fn kept_symbols<'a>(
+pub(super) unsafe fn kept_symbols<'a>(
     module: &Module,
     tables: &ElfTables<'a>,
 ) -> Result<livepatch::KeptSymbols<'a>, Error> {
@@ -319,7 +310,7 @@ pub unsafe extern "C" fn klpelf_resolve_symbols(
 ///
 /// # Safety
 /// A non-zero, aligned `sh_addr` must point at the section's `sh_size` bytes.
-unsafe fn relocations<'a>(
+pub(super) unsafe fn relocations<'a>(
     section: &livepatch::KlpRelaSection<'a>,
 ) -> Result<&'a [Elf64_Rela], Error> {
     let count = section.shdr.sh_size as usize / size_of::<Elf64_Rela>();

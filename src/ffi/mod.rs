@@ -1,13 +1,15 @@
 //! The C boundary: every exported function, grouped as the header presents them (`persist`:
 //! the kernel's two functions; `image`: module files, compressed or not, opened into images klpelf
-//! owns; `ingest`: module images to `load_info` and `struct module`;
-//! `livepatch`: the livepatch names and relocation walk; `symbol_map`: a kernel's symbol map;
+//! owns; `ingest`: module images to `load_info` and `struct module`; `livepatch`: the livepatch
+//! names and relocation walk; `klp_relocs`: applying and clearing livepatch relocations;
+//! `symbol_map`: a kernel's symbol map;
 //! `runtime`: allocator, errors, version). Each export checks its pointers, turns them into
 //! borrowed views, makes one call into the safe core and maps the result. Every export runs inside
 //! `boundary`, the one place where panics are caught, so no unwinding ever reaches C.
 
 mod image;
 mod ingest;
+mod klp_relocs;
 mod livepatch;
 mod persist;
 mod runtime;
@@ -15,6 +17,7 @@ mod symbol_map;
 
 pub use image::*;
 pub use ingest::*;
+pub use klp_relocs::*;
 pub use livepatch::*;
 pub use persist::*;
 pub use runtime::*;

@@ -18,16 +18,19 @@ A test that cannot run here (no kernel headers, no readable /proc/kallsyms, no r
 prints "skipped: <why>" and exits 0; ctest reports it as skipped. A failed check prints what
 differed and exits 1.
 """
-import argparse
 import functools
 import glob
-import json
 import os
 import pathlib
 import re
 import shutil
 import subprocess
 import sys
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from driver import (Failure, drive, expect, expect_in, fail, fresh_dir,  # noqa: E402,F401
+                    inspect_json, inspect_text, run, skip)
 
 # The sample's .klp.sym symbols (tools/sample_livepatch.c) and the kbuild module's
 # (tests/fixtures/kbuild/livepatch/klpelf_livepatch.c).
@@ -37,58 +40,6 @@ KBUILD_KLP_SYMBOLS = [".klp.sym.vmlinux.cmdline_proc_show,0",
                       ".klp.sym.vmlinux.saved_command_line,0"]
 KLP_SYM = re.compile(r"\.klp\.sym\.([^.]+)\.([^,]+),([0-9]+)")
 KLP_RELA_SECTION = ".klp.rela.vmlinux..rodata.klp_refs"
-
-
-class Failure(Exception):
-    """A check that did not hold; the message says what differed."""
-
-
-def fail(message):
-    raise Failure(message)
-
-
-def skip(why):
-    """Says why the test cannot run here; ctest reports it as skipped."""
-    print(f"skipped: {why}")
-
-
-def expect(what, actual, expected):
-    """actual must equal expected, and be of its type (48 is not "48", 1 is not true)."""
-    if type(actual) is not type(expected) or actual != expected:
-        fail(f"{what}: got {actual!r}, expected {expected!r}")
-
-
-def run(argv, expected_rc):
-    """Runs a program; its exit status must be expected_rc (a crash never is)."""
-    argv = [str(a) for a in argv]
-    done = subprocess.run(argv, capture_output=True, text=True, errors="replace", check=False)
-    if done.returncode != expected_rc:
-        fail(f"{' '.join(argv)}: exit {done.returncode}, expected {expected_rc}\n"
-             f"{done.stdout}{done.stderr}")
-    return done
-
-
-def inspect_text(args, expected_rc, *argv):
-    return run([args.inspect, *argv], expected_rc).stdout
-
-
-def inspect_json(args, expected_rc, *argv):
-    out = inspect_text(args, expected_rc, "--json", *argv)
-    try:
-        return json.loads(out)
-    except json.JSONDecodeError as e:
-        fail(f"klpelf-inspect --json {' '.join(map(str, argv))}: not JSON ({e}):\n{out}")
-
-
-def expect_in(what, text, wanted):
-    for want in wanted:
-        if want not in text:
-            fail(f"{what} lacks {want!r}:\n{text}")
-
-
-def fresh_dir(path):
-    shutil.rmtree(path, ignore_errors=True)
-    os.makedirs(path)
 
 
 # ---- readelf, the independent reading of each object --------------------------------------------
@@ -364,20 +315,36 @@ def find_kernel_headers():
     return None
 
 
-def mode_kbuild(args):
+def kbuild(kdir, directory):
+    """Builds the modules in directory with the kbuild of kdir. Livepatch modules' .klp.sym.*
+    symbols are undefined for modpost: warnings, not errors."""
+    built = subprocess.run(["make", "-C", kdir, f"M={directory}", "KBUILD_MODPOST_WARN=1",
+                            "modules"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True, errors="replace", check=False)
+    expect(f"kbuild of {directory}:\n{built.stdout}\nexit status", built.returncode, 0)
+
+
+NO_HEADERS = "no kernel headers (install linux-headers-amd64 to build real modules)"
+
+
+def kbuild_setup(sources, work):
+    """(kbuild directory, kernel version) of the installed headers, or None; with headers, work
+    is a fresh copy of sources."""
     found = find_kernel_headers()
+    if found:
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.copytree(sources, work)
+    return found
+
+
+def mode_kbuild(args):
+    found = kbuild_setup(args.kbuild_sources, args.work)
     if not found:
-        return skip("no kernel headers (install linux-headers-amd64 to build real modules)")
+        return skip(NO_HEADERS)
     kdir, kernel_version = found
     work = args.work
-    shutil.rmtree(work, ignore_errors=True)
-    shutil.copytree(args.kbuild_sources, work)
-    # The livepatch module's .klp.sym.* symbols are undefined for modpost: warnings, not errors.
     for module in ("plain", "livepatch"):
-        built = subprocess.run(["make", "-C", kdir, f"M={work}/{module}", "KBUILD_MODPOST_WARN=1",
-                                "modules"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True, errors="replace", check=False)
-        expect(f"kbuild of {module}:\n{built.stdout}\nexit status", built.returncode, 0)
+        kbuild(kdir, f"{work}/{module}")
     plain = os.path.join(work, "plain", "klpelf_plain.ko")
     check_against_readelf(args, plain, False)
     check_against_readelf(args, os.path.join(work, "livepatch", "klpelf_livepatch.ko"), True)
@@ -489,22 +456,11 @@ MODES = {"sample": mode_sample, "corrupt": mode_corrupt, "resolve": mode_resolve
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    ap.add_argument("--mode", required=True, choices=sorted(MODES))
-    ap.add_argument("--inspect", required=True, help="the klpelf-inspect program")
-    ap.add_argument("--sample", required=True, help="the sample livepatch module it embeds")
-    ap.add_argument("--sample-raw", required=True, help="the sample before klp_convert")
-    ap.add_argument("--klp-convert", required=True, help="the klp_convert program")
-    ap.add_argument("--kbuild-sources", required=True, help="tests/kbuild")
-    ap.add_argument("--kbuild-work", required=True, help="where inspect_kbuild builds")
-    ap.add_argument("--work", required=True, help="this test's own directory")
-    args = ap.parse_args()
-    try:
-        MODES[args.mode](args)
-    except Failure as e:
-        print(f"inspect_{args.mode}: {e}", file=sys.stderr)
-        return 1
-    return 0
+    return drive(__doc__, MODES, [
+        ("--inspect", "the klpelf-inspect program"), ("--klp-convert", "the klp_convert program"),
+        ("--sample", "the sample livepatch module it embeds"), ("--kbuild-sources", "tests/kbuild"),
+        ("--sample-raw", "the sample before klp_convert"), ("--work", "this test's own directory"),
+        ("--kbuild-work", "where inspect_kbuild builds")])
 
 
 if __name__ == "__main__":

@@ -61,10 +61,11 @@ compile() { # compile OBJECT FLAGS... SOURCE
 compile kernel_side.o "${kernel[@]}" "$here/kernel_side.c"
 # (see kernel_relocs.c for why it is built without the alignment sanitizer)
 compile kernel_relocs.o "${kernel[@]}" -fno-sanitize=alignment "$here/kernel_relocs.c"
+compile relocs_kernel.o "${kernel[@]}" -fno-sanitize=alignment "$here/relocs_kernel.c"
 compile kernel_shim.o "${kernel[@]}" "$here/kernel_shim.c"
 compile livepatch.o "${kernel[@]}" "$out/gen/livepatch.c"
 compile module_signature.o "${kernel[@]}" "$out/gen/module_signature.c"
-for unit in run corpus mutate compare copy loader checks; do
+for unit in run corpus mutate compare copy loader checks relocs relocs_case relocs_image; do
   compile "$unit.o" "${driver[@]}" "$here/$unit.c"
 done
 compile main.o "${driver[@]}" "$main"

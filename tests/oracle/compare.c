@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "oracle.h"
+#include "relocs.h"
 
 static struct finding found(enum outcome outcome, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -348,6 +349,9 @@ struct finding classify_crash(const struct record *rec)
 		return found(UNDOCUMENTED, "the kernel's checks crash where klpelf has no check");
 	case PHASE_KERNEL_LOADER:
 		return found(DOCUMENTED, "kernel reads out of bounds: %s", own);
+	case PHASE_RELOCS_KLPELF:
+	case PHASE_RELOCS_KERNEL:
+		return classify_relocs_crash(rec);
 	default:
 		return found(UNDOCUMENTED, "crash");
 	}

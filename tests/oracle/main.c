@@ -3,6 +3,7 @@
  *
  *   oracle [--checks] [--copy] [--real DIR]... [--kbuild DIR]... [--fuzz DIR]... [--extra FILE]...
  *          [--flips N] [--seed N] [--log FILE] [--known FILE] [--min-real N] [--min-mutated N]
+ *   oracle --relocs TABLES [--kbuild DIR]... [--extra FILE]... [--log FILE] [--known FILE]
  *
  * Compares klpelf with the kernel's own code (see docs/oracle.md) on every module file under the
  * --real and --kbuild directories, every file under --fuzz, each --extra file, and the mutations of
@@ -13,6 +14,9 @@
  * modules or mutated inputs than the minimums were compared. The kinds listed in --known (reported
  * differences awaiting a fix in klpelf) are counted apart and do not fail the run, but one that no
  * longer occurs does: the list must be kept up to date.
+ *
+ * With --relocs it compares livepatch relocations instead (relocs.c): applying and clearing them
+ * on every livepatch module file given, as it is, and on TABLES generated relocation tables.
  */
 
 #include <stdio.h>
@@ -62,6 +66,8 @@ int main(int argc, char **argv)
 			plan.options.checks = true;
 		else if (!strcmp(a, "--copy"))
 			plan.options.copy = true;
+		else if (!strcmp(a, "--relocs") && v)
+			plan.options.relocs = true, plan.reloc_tables = number(v), i++;
 		else if (!v)
 			goto usage;
 		else if (!strcmp(a, "--real"))
@@ -87,12 +93,18 @@ int main(int argc, char **argv)
 		else
 			goto usage;
 	}
-	if (!plan.options.checks && !plan.options.copy)
+	if ((!plan.options.checks && !plan.options.copy && !plan.options.relocs) ||
+	    (plan.options.relocs && (plan.options.checks || plan.options.copy)))
 		goto usage;
 	plan_choose_bases(&plan);
 	plan_items(&plan);
 	run_plan(&plan, &stats);
 	print_summary(&plan, &stats);
+	if (stats.tables < plan.reloc_tables) {
+		printf("oracle: %lu of %llu relocation tables compared\n", stats.tables,
+		       (unsigned long long)plan.reloc_tables);
+		return 1;
+	}
 	if (stats.by_origin[FROM_REAL] < min_real || stats.mutated < min_mutated) {
 		printf("oracle: fewer than %lu real modules or %lu mutated inputs\n", min_real,
 		       min_mutated);
@@ -103,7 +115,8 @@ int main(int argc, char **argv)
 		return 1;
 	return stats.undocumented ? 1 : 0;
 usage:
-	fprintf(stderr, "usage: oracle [--checks] [--copy] [--real DIR] [--kbuild DIR] [--fuzz DIR] "
+	fprintf(stderr, "usage: oracle [--checks] [--copy] | --relocs TABLES [--real DIR] [--kbuild DIR] "
+			"[--fuzz DIR] "
 			"[--extra FILE] [--flips N] [--seed N] [--log FILE] [--known FILE] [--min-real N] "
 			"[--min-mutated N]\n");
 	return 2;

@@ -114,6 +114,8 @@ enum phase {
 	PHASE_KERNEL_CHECKS, /* kernel_check_image() */
 	PHASE_KERNEL_LOADER, /* the kernel's later steps (loader.c) */
 	PHASE_COPY,          /* copy_module_elf() on both sides */
+	PHASE_RELOCS_KLPELF, /* klpelf's livepatch relocations (relocs.c) */
+	PHASE_RELOCS_KERNEL, /* the kernel's livepatch relocations (relocs_kernel.c) */
 	PHASE_DONE,
 };
 
@@ -150,6 +152,7 @@ struct finding {
 struct options {
 	bool checks;       /* compare the ELF checks */
 	bool copy;         /* compare copy_module_elf()/free_module_elf() on accepted images */
+	bool relocs;       /* compare livepatch relocations (relocs.c), on files and tables */
 	bool in_process;   /* no process to spare (fuzzing): skip the inputs on which the kernel is
 			    * expected to read out of bounds */
 };

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "oracle.h"
+#include "relocs.h"
 #include "run.h"
 
 struct shared {
@@ -56,9 +57,24 @@ static size_t *field_counts(const struct plan *plan, size_t *total, size_t *base
 	return fields;
 }
 
+/* The relocation comparison's items: every file as it is, then the generated tables. */
+static void relocs_items(struct plan *plan)
+{
+	plan->items = malloc((plan->n_sources + plan->reloc_tables) * sizeof(*plan->items));
+	for (size_t s = 0; s < plan->n_sources; s++)
+		plan->items[plan->n_items++] = (struct item){ (uint32_t)s, ITEM_FILE, 0 };
+	for (uint64_t n = 0; n < plan->reloc_tables; n++)
+		plan->items[plan->n_items++] = (struct item){ 0, ITEM_RELOC_TABLE, n };
+}
+
 void plan_items(struct plan *plan)
 {
 	size_t total, bases, cap;
+
+	if (plan->options.relocs) {
+		relocs_items(plan);
+		return;
+	}
 	size_t *fields = field_counts(plan, &total, &bases);
 	uint64_t flips = plan->flips;
 
@@ -207,6 +223,8 @@ static void account(const struct plan *plan, struct stats *st, const struct item
 	st->inputs++;
 	if (it->kind == ITEM_FILE)
 		st->by_origin[plan->sources[it->source].origin]++;
+	else if (it->kind == ITEM_RELOC_TABLE)
+		st->tables++;
 	else
 		st->mutated++;
 	if (f->outcome == AGREE)
@@ -239,11 +257,17 @@ static void child(const struct plan *plan, struct shared *sh, size_t first)
 
 		sh->progress = i;
 		memset(&sh->rec, 0, sizeof(sh->rec));
+		if (it->kind == ITEM_RELOC_TABLE) {
+			f = compare_reloc_case(it->n, &sh->rec);
+			account(plan, &sh->stats, it, &sh->rec, &f);
+			continue;
+		}
 		if (!item_input(plan, it, &c, &img, sh->rec.input, sizeof(sh->rec.input))) {
 			fprintf(stdout, "oracle: cannot read %s\n", plan->sources[it->source].path);
 			_exit(3);
 		}
-		f = compare_image(&img, &sh->rec, &plan->options);
+		f = plan->options.relocs ? compare_relocs_image(&img, &sh->rec)
+					 : compare_image(&img, &sh->rec, &plan->options);
 		image_free(&img);
 		account(plan, &sh->stats, it, &sh->rec, &f);
 	}
@@ -341,11 +365,15 @@ static void print_kinds(const struct stats *st, enum outcome outcome)
 
 void print_summary(const struct plan *plan, const struct stats *st)
 {
-	printf("oracle%s%s: %lu inputs compared (%lu real modules, %lu kbuild modules, "
-	       "%lu fuzz inputs, %lu other files, %lu mutated): %lu agree, %lu documented differences",
-	       plan->options.checks ? " checks" : "", plan->options.copy ? " copy" : "", st->inputs,
-	       st->by_origin[FROM_REAL], st->by_origin[FROM_KBUILD], st->by_origin[FROM_FUZZ],
-	       st->by_origin[FROM_EXTRA], st->mutated, st->agree, st->documented);
+	printf("oracle%s%s%s: %lu inputs compared (%lu real modules, %lu kbuild modules, "
+	       "%lu fuzz inputs, %lu other files, %lu mutated",
+	       plan->options.checks ? " checks" : "", plan->options.copy ? " copy" : "",
+	       plan->options.relocs ? " relocs" : "", st->inputs, st->by_origin[FROM_REAL],
+	       st->by_origin[FROM_KBUILD], st->by_origin[FROM_FUZZ], st->by_origin[FROM_EXTRA],
+	       st->mutated);
+	if (plan->options.relocs)
+		printf(", %lu relocation tables", st->tables);
+	printf("): %lu agree, %lu documented differences", st->agree, st->documented);
 	print_kinds(st, DOCUMENTED);
 	if (plan->options.copy)
 		printf(", %lu copies compared (%lu after klpelf_prepare_module) under %lu + %lu "

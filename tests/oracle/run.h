@@ -20,9 +20,10 @@ struct source {
 	bool base;  /* mutated too */
 };
 
-enum item_kind { ITEM_FILE, ITEM_FIELD, ITEM_FLIP };
+enum item_kind { ITEM_FILE, ITEM_FIELD, ITEM_FLIP, ITEM_RELOC_TABLE };
 
-/* One input: a file as it is, or field mutation / flip number n of a base. */
+/* One input: a file as it is, field mutation / flip number n of a base, or generated relocation
+ * table number n (relocs_case.c). */
 struct item {
 	uint32_t source;
 	uint8_t kind;
@@ -38,6 +39,7 @@ struct plan {
 	uint64_t seed;
 	uint64_t flips;  /* per base, at least */
 	uint64_t min_mutated;
+	uint64_t reloc_tables; /* with options.relocs: how many tables to generate */
 	struct options options;
 	FILE *log;       /* one line per input: both verdicts and messages (may be NULL) */
 	char **known;    /* kinds of the undocumented differences already reported */
@@ -47,7 +49,7 @@ struct plan {
 #define MAX_KINDS 48
 
 struct stats {
-	unsigned long inputs, by_origin[4], mutated;
+	unsigned long inputs, by_origin[4], mutated, tables;
 	unsigned long agree, documented, undocumented, skipped, known;
 	unsigned long copies, copies_prepared, klpelf_faults, kernel_faults;
 	struct {

@@ -3,6 +3,8 @@
 //! - [`copy`]: the C baselines of the `copy` group — the kernel's `copy_module_elf()` /
 //!   `free_module_elf()` as plain C, and the floor (one malloc, one memcpy, one free);
 //! - [`libelf`]: elfutils libelf doing the `ingest` group's work (only with libelf-dev installed);
+//! - [`kernel_relocs`]: the kernel's own `__write_relocate_add()` for the `relocs` group (only with
+//!   a kernel source tree at build time);
 //! - [`objects`]: builds the module-shaped objects the `ingest` and `pipeline` groups read, with the
 //!   system C compiler, at bench time;
 //! - [`Image`]: an object file's bytes in an 8-aligned buffer, as a loader would hold them;
@@ -40,6 +42,49 @@ pub mod copy {
         pub fn floor_copy(src: *const c_void, alloc_size: usize, copy_size: usize) -> *mut c_void;
         /// `free(block)`.
         pub fn floor_free(block: *mut c_void);
+    }
+}
+
+/// The kernel's `__write_relocate_add()`, cut from `arch/x86/kernel/module.c` of a kernel source
+/// tree by `build.rs` and compiled unmodified (`c/kernel_relocs.c`); without a source,
+/// [`kernel_relocs::write_relocate_add`] returns `None`.
+pub mod kernel_relocs {
+    use std::ffi::c_void;
+
+    /// Whether the kernel's function was compiled in.
+    pub const AVAILABLE: bool = cfg!(klpelf_bench_kernel_relocs);
+
+    #[cfg(klpelf_bench_kernel_relocs)]
+    extern "C" {
+        fn kernel_write_relocate_add(
+            sechdrs: *mut c_void,
+            symindex: u32,
+            relsec: u32,
+            apply: std::ffi::c_int,
+        ) -> std::ffi::c_int;
+    }
+
+    /// The kernel's `__write_relocate_add(sechdrs, NULL, symindex, relsec, me, memcpy, apply)`:
+    /// its return value, or `None` when it was not compiled in.
+    ///
+    /// # Safety
+    /// `sechdrs` must be an `Elf64_Shdr` array whose sections `symindex`, `relsec` and its
+    /// `sh_info` have `sh_addr` pointing at their bytes, every relocation in bounds (the kernel
+    /// checks none of it).
+    pub unsafe fn write_relocate_add(
+        sechdrs: *mut c_void,
+        symindex: u32,
+        relsec: u32,
+        apply: bool,
+    ) -> Option<i32> {
+        #[cfg(klpelf_bench_kernel_relocs)]
+        // SAFETY: the caller's contract is the kernel function's.
+        return Some(unsafe { kernel_write_relocate_add(sechdrs, symindex, relsec, apply.into()) });
+        #[cfg(not(klpelf_bench_kernel_relocs))]
+        {
+            let _ = (sechdrs, symindex, relsec, apply);
+            None
+        }
     }
 }
 

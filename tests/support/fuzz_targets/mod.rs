@@ -15,7 +15,10 @@
 //! - [`modinfo_signature`]: the `.modinfo` reader (`klpelf::modinfo` and `klpelf_get_modinfo()` on
 //!   a module built around the fuzzed section) and the signature trailer parser
 //!   (`klpelf_module_signature()` and the stripping in `klpelf_setup_load_info()`), against
-//!   independent models of the kernel's code (`models.rs`).
+//!   independent models of the kernel's code (`models.rs`);
+//! - [`relocs`]: livepatch relocation sections, symbol tables and placements ([`relocs_case`]) →
+//!   applying, clearing and describing their relocations, against a model of the kernel's code
+//!   with klpelf's documented differences ([`relocs_model`]).
 //!
 //! - [`image_open`]: bytes as a module file, compressed or not → `klpelf_image_from_bytes()` and
 //!   `klpelf_image_from_fd()` (mapped or decoded), which must agree → the pipeline on the image.
@@ -29,6 +32,9 @@ mod image_open;
 mod models;
 mod modinfo_signature;
 mod persisted;
+mod relocs;
+mod relocs_case;
+mod relocs_model;
 mod setup_pipeline;
 
 // What the fuzz crate and the replay test call; each of them uses a part.
@@ -40,5 +46,6 @@ pub use self::{
     models::MARKER,
     modinfo_signature::{modinfo_signature, module_around, ModinfoCase, MODINFO_INDEX},
     persisted::numbering,
+    relocs::relocs,
     setup_pipeline::setup_pipeline,
 };
