@@ -89,7 +89,7 @@ def summary(copy_results, ingest_results, images_results, relocs_result, lines):
 def reproducing(lines):
     lines.append("## Reproducing\n")
     lines.append(
-        "`scripts/bench` (which names what is missing, e.g. `libelf-dev`), runs `cargo bench --bench klpelf` "
+        "`scripts/bench` (it names any missing package, e.g. `libelf-dev`, and runs `cargo bench --bench klpelf` "
         "in rounds, then `benches/report.py`). `KLPELF_BENCH_ROUNDS` (5), `KLPELF_BENCH_WARMUP` "
         "(1) and `KLPELF_BENCH_MEASURE` (3) set the rounds and criterion's warm-up and "
         "measurement seconds per benchmark and round; `KLPELF_KERNEL_SRC` names the kernel "
