@@ -91,7 +91,8 @@ def reproducing(lines):
     lines.append(
         "`scripts/bench` (it names any missing package, e.g. `libelf-dev`, and runs "
         "`cargo bench --bench klpelf` in rounds, then `benches/report.py`). "
-        "`KLPELF_BENCH_ROUNDS` (5), `KLPELF_BENCH_WARMUP` (1) and `KLPELF_BENCH_MEASURE` (3) set the rounds and criterion's warm-up and "
+        "`KLPELF_BENCH_ROUNDS` (5), `KLPELF_BENCH_WARMUP` (1) and `KLPELF_BENCH_MEASURE` (3) "
+        "set the rounds and criterion's warm-up and "
         "measurement seconds per benchmark and round; `KLPELF_KERNEL_SRC` names the kernel "
         "source the `relocs` group compiles `__write_relocate_add()` from (default: the oracle's "
         "download, `build/oracle-cache/src`); `scripts/bench --report-only` rewrites "
