@@ -207,8 +207,18 @@ impl KlpelfCheck {
     /// Whether the kernel makes this check itself (klpelf's own checks close reads the kernel
     /// makes without one).
     pub const fn is_kernels(self) -> bool {
-        (self as u32) >= KlpelfCheck::EhdrLen as u32
-            && (self as u32) <= KlpelfCheck::StrtabName as u32
+        use KlpelfCheck::*;
+        // By name, not by value range: a check added later gets a new value whoever makes it.
+        !matches!(
+            self,
+            None | Section0InFile
+                | NullSectionName
+                | IndexedInFile
+                | NullAllocInFile
+                | SymbolShndx
+                | RelocationSymbol
+                | Alignment
+        )
     }
 
     /// The check with value `value`, if there is one.
