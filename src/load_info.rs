@@ -4,7 +4,6 @@
 
 use core::ffi::{c_char, c_ulong};
 use core::ptr;
-use core::slice;
 
 use crate::checks::{self, Checked};
 use crate::error::Error;
@@ -12,7 +11,7 @@ use crate::layout::LoadInfo;
 use crate::modinfo;
 use crate::section_table::Image;
 use crate::signature;
-use crate::view::require_aligned;
+use crate::view::{raw_bytes, require_aligned};
 
 /// Strips an appended signature from `image` as the kernel does, runs the kernel's ELF checks on
 /// the rest, and describes it as a `struct load_info` pointing into `image`. `allow_xnum` accepts
@@ -100,14 +99,12 @@ pub unsafe fn store(info: LoadInfo, dst: *mut LoadInfo) {
 pub unsafe fn image_of(info: &LoadInfo) -> Result<Image<'_>, Error> {
     let too_large = Error::BadLoadInfo { what: "info->len does not fit in memory" };
     let len = usize::try_from(info.len).map_err(|_| too_large)?;
-    if info.hdr.is_null() {
-        return Err(Error::NullArgument("info->hdr"));
-    }
-    if len > isize::MAX as usize {
-        return Err(too_large);
-    }
-    // SAFETY: non-NULL, at most isize::MAX bytes, valid for reads by the caller's contract.
-    let bytes = unsafe { slice::from_raw_parts(info.hdr.cast::<u8>(), len) };
+    // SAFETY: the caller's contract for `info->hdr`.
+    let bytes =
+        unsafe { raw_bytes(info.hdr.cast::<u8>(), len, "info->hdr") }.map_err(|e| match e {
+            Error::TooLarge { .. } => too_large,
+            e => e,
+        })?;
     Image::reopen(bytes)
 }
 

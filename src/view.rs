@@ -66,6 +66,27 @@ pub fn c_string(table: &[u8], offset: usize) -> Option<&[u8]> {
     core::ffi::CStr::from_bytes_until_nul(rest).ok().map(core::ffi::CStr::to_bytes)
 }
 
+/// Borrows a caller's buffer as bytes, rejecting NULL and lengths no Rust slice can have: the one
+/// place a raw pointer and length become a byte slice.
+///
+/// # Safety
+/// A non-NULL `ptr` must be valid for reads of `len` bytes for the lifetime chosen by the caller,
+/// and not be written while the borrow lives.
+pub unsafe fn raw_bytes<'a>(
+    ptr: *const u8,
+    len: usize,
+    what: &'static str,
+) -> Result<&'a [u8], Error> {
+    if ptr.is_null() {
+        return Err(Error::NullArgument(what));
+    }
+    if len > isize::MAX as usize {
+        return Err(Error::TooLarge { what, size: len as u64 });
+    }
+    // SAFETY: non-NULL, at most isize::MAX bytes, valid for reads by the caller's contract.
+    Ok(unsafe { slice::from_raw_parts(ptr, len) })
+}
+
 /// Fails with `-EINVAL` unless the image starts at a multiple of 8, so that its header, section
 /// table and symbol table can be typed views (and typed arrays for C).
 pub fn require_aligned(image: &[u8]) -> Result<(), Error> {

@@ -35,6 +35,8 @@ use crate::error::{self, Error};
 use crate::freestanding::strnlen;
 use crate::view::c_string;
 
+pub(crate) use crate::view::raw_bytes as bytes;
+
 /// What an export returns when its body fails: a negative errno for the exports that return a
 /// status, NULL for those that return a pointer, nothing for those that return nothing.
 trait FailureValue {
@@ -109,22 +111,6 @@ fn boundary<T: FailureValue>(body: impl FnOnce() -> Result<T, Error>) -> T {
 unsafe fn non_null<'a, T>(ptr: *const T, what: &'static str) -> Result<&'a T, Error> {
     // SAFETY: the caller guarantees a non-NULL `ptr` is valid.
     unsafe { ptr.as_ref() }.ok_or(Error::NullArgument(what))
-}
-
-/// Borrows a caller's buffer as bytes, rejecting NULL and lengths no Rust slice can have.
-///
-/// # Safety
-/// A non-NULL `ptr` must be valid for reads of `len` bytes for the lifetime chosen by the caller,
-/// and not be written while the borrow lives.
-unsafe fn bytes<'a>(ptr: *const u8, len: usize, what: &'static str) -> Result<&'a [u8], Error> {
-    if ptr.is_null() {
-        return Err(Error::NullArgument(what));
-    }
-    if len > isize::MAX as usize {
-        return Err(Error::TooLarge { what, size: len as u64 });
-    }
-    // SAFETY: non-NULL, at most isize::MAX bytes, valid for reads by the caller's contract.
-    Ok(unsafe { slice::from_raw_parts(ptr, len) })
 }
 
 /// Borrows a C string argument as its bytes (without the NUL), or `None` for NULL: the string is
