@@ -2,7 +2,8 @@
 //! the kernel's two functions; `image`: module files, compressed or not, opened into images klpelf
 //! owns; `ingest`: module images to `load_info` and `struct module`; `livepatch`: the livepatch
 //! names and relocation walk; `klp_relocs`: applying and clearing livepatch relocations;
-//! `symbol_map`: a kernel's symbol map;
+//! `symbol_map`: a kernel's symbol map; `signature`: the appended module signature, read and
+//! verified;
 //! `runtime`: allocator, errors, version). Each export checks its pointers, turns them into
 //! borrowed views, makes one call into the safe core and maps the result. Every export runs inside
 //! `boundary`, the one place where panics are caught, so no unwinding ever reaches C.
@@ -13,6 +14,7 @@ mod klp_relocs;
 mod livepatch;
 mod persist;
 mod runtime;
+mod signature;
 mod symbol_map;
 
 pub use image::*;
@@ -21,6 +23,7 @@ pub use klp_relocs::*;
 pub use livepatch::*;
 pub use persist::*;
 pub use runtime::*;
+pub use signature::*;
 pub use symbol_map::*;
 
 use core::ffi::{c_char, c_int, c_void};
