@@ -315,6 +315,15 @@ enum klpelf_check {
 };
 
 /**
+ * A set of trusted certificates (opaque): the keys `klpelf_verify_signature()` accepts a module's
+ * signature from, as the kernel's keyrings hold them. Made by `klpelf_certs_new()`, filled by the
+ * `klpelf_certs_add*()` functions, freed by `klpelf_certs_free()`. Only with the `verify` feature
+ * (the default build); its memory comes from the C library's `malloc`, not from
+ * `klpelf_set_allocator()`'s allocator.
+ */
+struct klpelf_certs;
+
+/**
  * A module image owned by klpelf (opaque): the ELF bytes of a module file, decompressed if it was
  * compressed, 8-aligned and writable, ready for `klpelf_setup_load_info()`. Made by
  * `klpelf_image_open()`, `klpelf_image_from_fd()` or `klpelf_image_from_bytes()`; freed by
@@ -1347,6 +1356,112 @@ int klpelf_module_signature(const void *image, size_t len, struct klpelf_signatu
  * Non-NULL pointers must be valid: `image` for reads of `len` bytes, `out` for writes.
  */
 int klpelf_signature_details(const void *image, size_t len, struct klpelf_signature_details *out);
+
+/**
+ * Makes an empty certificate set and stores it in `*out`.
+ *
+ * Returns 0, or `-EINVAL` when `out` is NULL (then nothing is made).
+ *
+ * # Safety
+ * `out` must be NULL or valid for writes.
+ */
+int klpelf_certs_new(struct klpelf_certs **out);
+
+/**
+ * Frees a certificate set. Accepts NULL.
+ *
+ * # Safety
+ * `certs` must be NULL or a set from `klpelf_certs_new()` not freed before.
+ */
+void klpelf_certs_free(struct klpelf_certs *certs);
+
+/**
+ * The number of certificates in the set (0 for NULL).
+ *
+ * # Safety
+ * `certs` must be NULL or a live set from `klpelf_certs_new()`.
+ */
+size_t klpelf_certs_count(const struct klpelf_certs *certs);
+
+/**
+ * Adds the certificates in `len` bytes at `buf`: one DER X.509 certificate, or PEM text with
+ * one or more `CERTIFICATE` blocks (other blocks, such as a private key, are skipped). The
+ * bytes are not kept. Keys may be RSA, or ECDSA on NIST P-256 or P-384.
+ *
+ * Returns the number of certificates added (at least 1). On failure the set is unchanged and
+ * the return value is `-EBADMSG` (not a certificate, malformed PEM), `-ENOPKG` (a key of
+ * another kind), `-ENOKEY` (PEM text without a certificate) or `-EINVAL` (a NULL argument).
+ *
+ * # Safety
+ * `certs` must be NULL or a live set; `buf` NULL or valid for reads of `len` bytes.
+ */
+int klpelf_certs_add(struct klpelf_certs *certs, const void *buf, size_t len);
+
+/**
+ * Adds the certificates in the file at `path` (DER or PEM, as `klpelf_certs_add()`).
+ *
+ * Returns the number added, or as `klpelf_certs_add()`, or the negative errno of opening or
+ * reading the file.
+ *
+ * # Safety
+ * `certs` must be NULL or a live set; `path` NULL or a NUL-terminated string.
+ */
+int klpelf_certs_add_file(struct klpelf_certs *certs, const char *path);
+
+/**
+ * Adds the certificates built into a kernel, the keys it verifies modules with, from `len`
+ * bytes at `buf`: a `vmlinux` ELF (also xz-, zstd- or gzip-compressed) or a `vmlinuz`
+ * bzImage whose payload is gzip, xz or zstd. With symbols, the list the kernel loads
+ * (`system_certificate_list`); without, every X.509 certificate found in the image (see
+ * docs/api.md, "Module signatures"). Certificates whose key klpelf cannot use are skipped.
+ *
+ * Returns the number found (at least 1; one already in the set is not added twice). On
+ * failure the set is unchanged and the return value is `-ENOKEY` (no usable certificate),
+ * `-EBADMSG` (not a kernel image), `-ENOEXEC` (a corrupt compressed payload), `-EFBIG` (a
+ * payload past the image limit) or `-EINVAL`.
+ *
+ * # Safety
+ * `certs` must be NULL or a live set; `buf` NULL or valid for reads of `len` bytes.
+ */
+int klpelf_certs_add_kernel_image(struct klpelf_certs *certs, const void *buf, size_t len);
+
+/**
+ * Adds the certificates built into the kernel image file at `path` (as
+ * `klpelf_certs_add_kernel_image()`; the file is mapped, or decompressed when it is a
+ * compressed `vmlinux`).
+ *
+ * Returns as `klpelf_certs_add_kernel_image()`, or the negative errno of opening or reading
+ * the file.
+ *
+ * # Safety
+ * `certs` must be NULL or a live set; `path` NULL or a NUL-terminated string.
+ */
+int klpelf_certs_add_kernel_image_file(struct klpelf_certs *certs, const char *path);
+
+/**
+ * Verifies the signature appended to `image` (`len` bytes of a module file) against the
+ * certificates in `certs`, as the kernel's `mod_verify_sig()` does with its keyrings: the
+ * PKCS#7 message parsed, its content type and attributes checked, the ELF part (the bytes
+ * before the signature) digested, the signer's key found by issuer and serial number or by
+ * subject key identifier, and the signature checked (RSA PKCS#1 v1.5, or ECDSA on P-256 or
+ * P-384; SHA-224, -256, -384 or -512). Certificates are trusted as given: no chain, validity
+ * period or key usage is checked, as the kernel checks none for keys in its keyrings.
+ *
+ * Returns 0 when the signature is valid; otherwise the kernel's verdict, and
+ * `klpelf_last_error()` says which and why:
+ * - `-ENODATA`: unsigned;
+ * - `-EBADMSG`: a malformed trailer or PKCS#7 message;
+ * - `-ENOPKG`: not PKCS#7, or an algorithm the kernel (or klpelf) does not implement;
+ * - `-ENOKEY`: no certificate in the set holds the signer's key;
+ * - `-EKEYREJECTED`: the signature does not verify with the signer's key, the key is of
+ *   another algorithm, or the message is not a valid module signature (not `id-data`
+ *   content, authenticated attributes);
+ * - `-EINVAL`: a NULL argument, or `len` exceeds `PTRDIFF_MAX`.
+ *
+ * # Safety
+ * `image` must be NULL or valid for reads of `len` bytes; `certs` NULL or a live set.
+ */
+int klpelf_verify_signature(const void *image, size_t len, const struct klpelf_certs *certs);
 
 /**
  * Loads a kernel's symbol map from a `System.map` or `/proc/kallsyms` file: lines of

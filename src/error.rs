@@ -63,6 +63,9 @@ pub enum Error {
     /// A signature that does not verify, or that no given key made (`-ENOKEY`, `-EKEYREJECTED`,
     /// `-ENOPKG`, as the kernel's `verify_pkcs7_signature()`).
     Verify(VerifyError),
+    /// Certificates that could not be loaded (`-EBADMSG`, `-ENOPKG`, `-ENOKEY`).
+    #[cfg(feature = "verify")]
+    Certificates(crate::signature::certs::CertError),
     /// The module has no name: `load_info.name` is NULL (no `name=` in `.modinfo`) or empty.
     NoName,
     /// The module's name does not fit `struct module`'s `name` with its NUL.
@@ -107,6 +110,15 @@ impl Error {
             Error::UnsupportedSignature { .. } => errno::ENOPKG,
             Error::BadPkcs7(_) => errno::EBADMSG,
             Error::Verify(ref error) => return error.errno(),
+            #[cfg(feature = "verify")]
+            Error::Certificates(ref error) => {
+                use crate::signature::certs::CertError;
+                match error {
+                    CertError::Malformed(_) => errno::EBADMSG,
+                    CertError::UnsupportedKey(_) => errno::ENOPKG,
+                    CertError::NoCertificates => errno::ENOKEY,
+                }
+            }
             Error::NameTooLong { .. } => errno::ENAMETOOLONG,
             Error::OutOfMemory { .. } | Error::NoAllocator { .. } => errno::ENOMEM,
             Error::AllocatorBusy { .. } => errno::EBUSY,
@@ -174,6 +186,17 @@ impl fmt::Display for Error {
                 write!(f, "signature: malformed PKCS#7 message: {what}")
             }
             Error::Verify(ref error) => write!(f, "signature: {error}"),
+            #[cfg(feature = "verify")]
+            Error::Certificates(ref error) => {
+                use crate::signature::certs::CertError;
+                match *error {
+                    CertError::Malformed(what) => write!(f, "certificates: {what}"),
+                    CertError::UnsupportedKey(what) => {
+                        write!(f, "certificates: unsupported key: {what}")
+                    }
+                    CertError::NoCertificates => f.write_str("certificates: none found"),
+                }
+            }
             Error::NoName => f.write_str(
                 "the module has no name (info->name is NULL or empty: no name= in .modinfo)",
             ),

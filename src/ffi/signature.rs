@@ -159,3 +159,222 @@ fn static_c_name(name: &'static str) -> *const c_char {
     ];
     NAMES.iter().find(|(n, _)| *n == name).map_or(c"unknown", |&(_, c)| c).as_ptr()
 }
+
+/// A set of trusted certificates (opaque): the keys `klpelf_verify_signature()` accepts a module's
+/// signature from, as the kernel's keyrings hold them. Made by `klpelf_certs_new()`, filled by the
+/// `klpelf_certs_add*()` functions, freed by `klpelf_certs_free()`. Only with the `verify` feature
+/// (the default build); its memory comes from the C library's `malloc`, not from
+/// `klpelf_set_allocator()`'s allocator.
+pub struct KlpelfCerts {
+    _opaque: [u8; 0],
+}
+
+#[cfg(feature = "verify")]
+mod verify_exports {
+    use core::ffi::{c_char, c_int, c_void};
+    use core::ptr::NonNull;
+
+    use super::super::{boundary, bytes, c_str};
+    use super::KlpelfCerts;
+    use crate::error::Error;
+    use crate::image;
+    use crate::signature::certs::CertSet;
+    use crate::signature::verify::verify;
+
+    /// Borrows a set from C.
+    ///
+    /// # Safety
+    /// `certs` must be NULL or a live set from `klpelf_certs_new()`, not used elsewhere meanwhile.
+    unsafe fn set<'a>(certs: *mut KlpelfCerts) -> Result<&'a mut CertSet, Error> {
+        // SAFETY: the caller's contract: a live set made by Box::into_raw in klpelf_certs_new().
+        unsafe { certs.cast::<CertSet>().as_mut() }.ok_or(Error::NullArgument("certs"))
+    }
+
+    /// Makes an empty certificate set and stores it in `*out`.
+    ///
+    /// Returns 0, or `-EINVAL` when `out` is NULL (then nothing is made).
+    ///
+    /// # Safety
+    /// `out` must be NULL or valid for writes.
+    #[no_mangle]
+    pub unsafe extern "C" fn klpelf_certs_new(out: *mut *mut KlpelfCerts) -> c_int {
+        boundary(|| {
+            // SAFETY: the caller's contract; NULL is rejected.
+            let out = unsafe { out.as_mut() }.ok_or(Error::NullArgument("out"))?;
+            *out = Box::into_raw(Box::new(CertSet::default())).cast();
+            Ok(0)
+        })
+    }
+
+    /// Frees a certificate set. Accepts NULL.
+    ///
+    /// # Safety
+    /// `certs` must be NULL or a set from `klpelf_certs_new()` not freed before.
+    #[no_mangle]
+    pub unsafe extern "C" fn klpelf_certs_free(certs: *mut KlpelfCerts) {
+        boundary(|| {
+            if let Some(certs) = NonNull::new(certs.cast::<CertSet>()) {
+                // SAFETY: the caller's contract: made by Box::into_raw and freed once.
+                drop(unsafe { Box::from_raw(certs.as_ptr()) });
+            }
+            Ok(())
+        })
+    }
+
+    /// The number of certificates in the set (0 for NULL).
+    ///
+    /// # Safety
+    /// `certs` must be NULL or a live set from `klpelf_certs_new()`.
+    #[no_mangle]
+    pub unsafe extern "C" fn klpelf_certs_count(certs: *const KlpelfCerts) -> usize {
+        boundary(|| {
+            // SAFETY: the caller's contract.
+            Ok(unsafe { certs.cast::<CertSet>().as_ref() }.map_or(0, |set| set.certs.len()))
+        })
+    }
+
+    /// Adds the certificates in `len` bytes at `buf`: one DER X.509 certificate, or PEM text with
+    /// one or more `CERTIFICATE` blocks (other blocks, such as a private key, are skipped). The
+    /// bytes are not kept. Keys may be RSA, or ECDSA on NIST P-256 or P-384.
+    ///
+    /// Returns the number of certificates added (at least 1). On failure the set is unchanged and
+    /// the return value is `-EBADMSG` (not a certificate, malformed PEM), `-ENOPKG` (a key of
+    /// another kind), `-ENOKEY` (PEM text without a certificate) or `-EINVAL` (a NULL argument).
+    ///
+    /// # Safety
+    /// `certs` must be NULL or a live set; `buf` NULL or valid for reads of `len` bytes.
+    #[no_mangle]
+    pub unsafe extern "C" fn klpelf_certs_add(
+        certs: *mut KlpelfCerts,
+        buf: *const c_void,
+        len: usize,
+    ) -> c_int {
+        boundary(|| {
+            // SAFETY: the caller's contract.
+            let set = unsafe { set(certs) }?;
+            // SAFETY: the caller's contract for `buf`.
+            let buf = unsafe { bytes(buf.cast(), len, "buf") }?;
+            count(set.add(buf).map_err(Error::Certificates)?)
+        })
+    }
+
+    /// Adds the certificates in the file at `path` (DER or PEM, as `klpelf_certs_add()`).
+    ///
+    /// Returns the number added, or as `klpelf_certs_add()`, or the negative errno of opening or
+    /// reading the file.
+    ///
+    /// # Safety
+    /// `certs` must be NULL or a live set; `path` NULL or a NUL-terminated string.
+    #[no_mangle]
+    pub unsafe extern "C" fn klpelf_certs_add_file(
+        certs: *mut KlpelfCerts,
+        path: *const c_char,
+    ) -> c_int {
+        boundary(|| {
+            // SAFETY: the caller's contract.
+            let set = unsafe { set(certs) }?;
+            // SAFETY: the caller's contract; NULL is rejected.
+            let path = unsafe { c_str(path, "path") }?;
+            let file = image::open(path)?;
+            count(set.add(file.bytes()).map_err(Error::Certificates)?)
+        })
+    }
+
+    /// Adds the certificates built into a kernel, the keys it verifies modules with, from `len`
+    /// bytes at `buf`: a `vmlinux` ELF (also xz-, zstd- or gzip-compressed) or a `vmlinuz`
+    /// bzImage whose payload is gzip, xz or zstd. With symbols, the list the kernel loads
+    /// (`system_certificate_list`); without, every X.509 certificate found in the image (see
+    /// docs/api.md, "Module signatures"). Certificates whose key klpelf cannot use are skipped.
+    ///
+    /// Returns the number found (at least 1; one already in the set is not added twice). On
+    /// failure the set is unchanged and the return value is `-ENOKEY` (no usable certificate),
+    /// `-EBADMSG` (not a kernel image), `-ENOEXEC` (a corrupt compressed payload), `-EFBIG` (a
+    /// payload past the image limit) or `-EINVAL`.
+    ///
+    /// # Safety
+    /// `certs` must be NULL or a live set; `buf` NULL or valid for reads of `len` bytes.
+    #[no_mangle]
+    pub unsafe extern "C" fn klpelf_certs_add_kernel_image(
+        certs: *mut KlpelfCerts,
+        buf: *const c_void,
+        len: usize,
+    ) -> c_int {
+        boundary(|| {
+            // SAFETY: the caller's contract.
+            let set = unsafe { set(certs) }?;
+            // SAFETY: the caller's contract for `buf`.
+            let buf = unsafe { bytes(buf.cast(), len, "buf") }?;
+            count(set.add_kernel_image(buf)?)
+        })
+    }
+
+    /// Adds the certificates built into the kernel image file at `path` (as
+    /// `klpelf_certs_add_kernel_image()`; the file is mapped, or decompressed when it is a
+    /// compressed `vmlinux`).
+    ///
+    /// Returns as `klpelf_certs_add_kernel_image()`, or the negative errno of opening or reading
+    /// the file.
+    ///
+    /// # Safety
+    /// `certs` must be NULL or a live set; `path` NULL or a NUL-terminated string.
+    #[no_mangle]
+    pub unsafe extern "C" fn klpelf_certs_add_kernel_image_file(
+        certs: *mut KlpelfCerts,
+        path: *const c_char,
+    ) -> c_int {
+        boundary(|| {
+            // SAFETY: the caller's contract.
+            let set = unsafe { set(certs) }?;
+            // SAFETY: the caller's contract; NULL is rejected.
+            let path = unsafe { c_str(path, "path") }?;
+            let file = image::open(path)?;
+            count(set.add_kernel_image(file.bytes())?)
+        })
+    }
+
+    /// A count as the exports return it.
+    fn count(n: usize) -> Result<c_int, Error> {
+        Ok(c_int::try_from(n).unwrap_or(c_int::MAX))
+    }
+
+    /// Verifies the signature appended to `image` (`len` bytes of a module file) against the
+    /// certificates in `certs`, as the kernel's `mod_verify_sig()` does with its keyrings: the
+    /// PKCS#7 message parsed, its content type and attributes checked, the ELF part (the bytes
+    /// before the signature) digested, the signer's key found by issuer and serial number or by
+    /// subject key identifier, and the signature checked (RSA PKCS#1 v1.5, or ECDSA on P-256 or
+    /// P-384; SHA-224, -256, -384 or -512). Certificates are trusted as given: no chain, validity
+    /// period or key usage is checked, as the kernel checks none for keys in its keyrings.
+    ///
+    /// Returns 0 when the signature is valid; otherwise the kernel's verdict, and
+    /// `klpelf_last_error()` says which and why:
+    /// - `-ENODATA`: unsigned;
+    /// - `-EBADMSG`: a malformed trailer or PKCS#7 message;
+    /// - `-ENOPKG`: not PKCS#7, or an algorithm the kernel (or klpelf) does not implement;
+    /// - `-ENOKEY`: no certificate in the set holds the signer's key;
+    /// - `-EKEYREJECTED`: the signature does not verify with the signer's key, the key is of
+    ///   another algorithm, or the message is not a valid module signature (not `id-data`
+    ///   content, authenticated attributes);
+    /// - `-EINVAL`: a NULL argument, or `len` exceeds `PTRDIFF_MAX`.
+    ///
+    /// # Safety
+    /// `image` must be NULL or valid for reads of `len` bytes; `certs` NULL or a live set.
+    #[no_mangle]
+    pub unsafe extern "C" fn klpelf_verify_signature(
+        image: *const c_void,
+        len: usize,
+        certs: *const KlpelfCerts,
+    ) -> c_int {
+        boundary(|| {
+            // SAFETY: the caller's contract for `image`.
+            let image = unsafe { bytes(image.cast(), len, "image") }?;
+            // SAFETY: the caller's contract for `certs`.
+            let set =
+                unsafe { certs.cast::<CertSet>().as_ref() }.ok_or(Error::NullArgument("certs"))?;
+            verify(image, set)?;
+            Ok(0)
+        })
+    }
+}
+
+#[cfg(feature = "verify")]
+pub use verify_exports::*;

@@ -83,6 +83,13 @@ impl Image {
         }
     }
 
+    /// The image's bytes, borrowed for as long as the image lives.
+    pub fn bytes(&self) -> &[u8] {
+        // SAFETY: the storage holds `len` initialized bytes at `data()`, owned by `self` and not
+        // written while it is borrowed (the image is never written after it is made).
+        unsafe { core::slice::from_raw_parts(self.data(), self.len) }
+    }
+
     /// The ELF image's length in bytes (never 0).
     pub fn len(&self) -> usize {
         self.len

@@ -12,7 +12,11 @@ use core::fmt;
 
 use crate::layout::KlpelfSignature;
 
+#[cfg(feature = "verify")]
+pub mod certs;
 pub mod pkcs7;
+#[cfg(feature = "verify")]
+pub mod verify;
 
 pub use pkcs7::{HashAlgo, Pkcs7Fault, PkeyAlgo};
 
@@ -57,8 +61,6 @@ pub enum VerifyError {
     Rejected(&'static str),
     /// An algorithm klpelf (or the kernel) does not implement (`-ENOPKG`): which.
     Unsupported(&'static str),
-    /// The certificate set holds no key (`-EINVAL`).
-    NoKeys,
 }
 
 impl VerifyError {
@@ -68,7 +70,6 @@ impl VerifyError {
             VerifyError::NoKey { .. } => crate::errno::ENOKEY,
             VerifyError::Rejected(_) => crate::errno::EKEYREJECTED,
             VerifyError::Unsupported(_) => crate::errno::ENOPKG,
-            VerifyError::NoKeys => crate::errno::EINVAL,
         }
     }
 }
@@ -83,7 +84,6 @@ impl fmt::Display for VerifyError {
             ),
             VerifyError::Rejected(why) => write!(f, "rejected: {why} (-EKEYREJECTED)"),
             VerifyError::Unsupported(what) => write!(f, "unsupported: {what} (-ENOPKG)"),
-            VerifyError::NoKeys => f.write_str("the certificate set holds no key"),
         }
     }
 }

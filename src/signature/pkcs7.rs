@@ -308,12 +308,15 @@ fn signer<'a>(
 }
 
 /// A reader over `bytes`.
-fn reader(bytes: &[u8]) -> Result<SliceReader<'_>, Pkcs7Fault> {
+pub(crate) fn reader(bytes: &[u8]) -> Result<SliceReader<'_>, Pkcs7Fault> {
     SliceReader::new(bytes).map_err(|_| Pkcs7Fault("a length beyond what DER can encode"))
 }
 
 /// The next element, whatever its tag.
-fn next<'a>(r: &mut SliceReader<'a>, what: &'static str) -> Result<AnyRef<'a>, Pkcs7Fault> {
+pub(crate) fn next<'a>(
+    r: &mut SliceReader<'a>,
+    what: &'static str,
+) -> Result<AnyRef<'a>, Pkcs7Fault> {
     if r.is_finished() {
         return Err(Pkcs7Fault(what));
     }
@@ -321,7 +324,7 @@ fn next<'a>(r: &mut SliceReader<'a>, what: &'static str) -> Result<AnyRef<'a>, P
 }
 
 /// The contents of the next element, which must have `tag`.
-fn expect<'a>(
+pub(crate) fn expect<'a>(
     r: &mut SliceReader<'a>,
     tag: Tag,
     what: &'static str,
