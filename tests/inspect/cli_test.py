@@ -12,8 +12,9 @@ cmake/InspectTests.cmake registers one test per mode, inspect_cli_<mode>:
   maps         maps that cannot be used stop the run with exit status 2 and say what to do:
                Debian's placeholder System.map (taken from a real linux-image package when the
                build directory has one cached, else written as the package's debian/rules writes
-               it), a zero-address copy of a real map (nm of the sample, addresses zeroed), a
-               missing map; never Rust's "(os error N)"
+               it), a zero-address copy of a real map (nm of the sample, addresses zeroed), the
+               real /proc/kallsyms read as user nobody (when run as root), a missing map; never
+               Rust's "(os error N)"
   release      --kernel-release against modules built here by gcc with a .modinfo vermagic:
                the default from a map named System.map-REL, a mismatch rejects (exit 1), --force
                makes it a warning, no vermagic rejects, /proc/kallsyms defaults to uname -r
@@ -215,10 +216,29 @@ def mode_maps(args):
     done = inspect(args, 2, "--resolve", zeroed, args.sample)
     expect_in("zero addresses", done.stderr.decode(),
               [f"map file {zeroed}: ", "are 0", "run as root", "(EPERM)"])
+    unprivileged_kallsyms(args)
     missing = os.path.join(args.work, "no-such.map")
     done = inspect(args, 2, "--resolve", missing, args.sample)
     expect_in("a missing map", done.stderr.decode(),
               [f"map file {missing}: No such file or directory (ENOENT)"])
+
+
+def unprivileged_kallsyms(args):
+    """The real /proc/kallsyms read as user nobody without capabilities, when this test runs as
+    root and the kernel hides the addresses from such a reader: refused, "run as root"."""
+    drop = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
+            "--bounding-set=-all"]
+    if os.geteuid() != 0 or not run_ok([*drop, "true"]):
+        return print("not root, or no setpriv: /proc/kallsyms not read as another user")
+    head = subprocess.run([*drop, "head", "-1", "/proc/kallsyms"], capture_output=True,
+                          text=True, check=False).stdout
+    if not head.startswith("0" * 16):
+        return print(f"/proc/kallsyms shows addresses to user nobody here: {head.strip()!r}")
+    done = subprocess.run([*drop, args.inspect, "--resolve", "/proc/kallsyms", "--sample"],
+                          capture_output=True, text=True, check=False)
+    expect("/proc/kallsyms as nobody: exit status", done.returncode, 2)
+    expect_in("/proc/kallsyms as nobody", done.stderr,
+              ["map file /proc/kallsyms: ", "run as root", "(EPERM)"])
 
 
 def mode_release(args):
