@@ -26,6 +26,14 @@ add_test(NAME inspect_compressed
           --inspect $<TARGET_FILE:klpelf-inspect> --sample ${CMAKE_CURRENT_BINARY_DIR}/tools/sample_livepatch.o
           --kbuild-work ${klpelf_kbuild_work} --work ${CMAKE_CURRENT_BINARY_DIR}/inspect-tests/compressed)
 set_tests_properties(inspect_compressed PROPERTIES FIXTURES_REQUIRED klpelf_kbuild_modules)
+# inspect_verify: --verify and --verify-kernel on the signed kbuild module
+# (tests/inspect/inspect_verify.py).
+add_test(NAME inspect_verify
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/tests/inspect/inspect_verify.py
+          --inspect $<TARGET_FILE:klpelf-inspect> --kbuild-work ${klpelf_kbuild_work}
+          --work ${CMAKE_CURRENT_BINARY_DIR}/inspect-tests/verify)
+set_tests_properties(inspect_verify PROPERTIES FIXTURES_REQUIRED klpelf_kbuild_modules
+  SKIP_REGULAR_EXPRESSION "skipped:")
 
 # The relocation pre-flight (--resolve MAP --relocs), inspect_<mode>, driven by
 # tests/inspect/relocs_test.py (its docstring says what each checks). inspect_kbuild_relocs builds

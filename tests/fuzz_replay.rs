@@ -21,8 +21,14 @@ use support::fuzz_targets::{self, numbering, CopyCase, ModinfoCase, RawCase};
 use support::image::Image;
 use support::objects::oracle;
 
-const TARGETS: [&str; 5] =
-    ["setup_pipeline", "copy_structured", "modinfo_signature", "image_open", "relocs"];
+const TARGETS: [&str; 6] = [
+    "setup_pipeline",
+    "copy_structured",
+    "modinfo_signature",
+    "image_open",
+    "relocs",
+    "pkcs7_verify",
+];
 /// Limits for committed inputs, which stay small.
 const MAX_FILE: u64 = 32 * 1024;
 const MAX_TOTAL: u64 = 2 * 1024 * 1024;
@@ -100,6 +106,32 @@ fn replay_image_open() {
     replay("image_open", fuzz_targets::image_open);
 }
 
+#[test]
+fn replay_pkcs7_verify() {
+    replay("pkcs7_verify", fuzz_targets::pkcs7_verify);
+}
+
+/// The pkcs7_verify seeds `fuzz/make-seeds` writes (`seed-*`) are valid signatures, so that the
+/// fuzzer starts from the verifying path.
+#[test]
+fn pkcs7_verify_seeds_verify() {
+    let seeds: Vec<PathBuf> = inputs("pkcs7_verify")
+        .into_iter()
+        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("seed-")))
+        .collect();
+    assert!(seeds.len() >= 3, "{seeds:?}");
+    for path in seeds {
+        let data = std::fs::read(&path).unwrap();
+        let cert_len = usize::from(u16::from_le_bytes([data[0], data[1]]));
+        let (cert, pkcs7) = data[2..].split_at(cert_len);
+        let mut certs = klpelf::signature::certs::CertSet::default();
+        certs.add(cert).unwrap();
+        let image = fuzz_targets::pkcs7_signed_image(pkcs7);
+        let verdict = klpelf::signature::verify::verify(&image, &certs);
+        assert_eq!(verdict, Ok(()), "{}", path.display());
+    }
+}
+
 /// Small files only: each committed input at most 32 KiB, all of them at most 2 MiB.
 #[test]
 fn committed_inputs_are_small() {
@@ -125,6 +157,7 @@ fn targets_accept_edge_inputs() {
         fuzz_targets::modinfo_signature(data);
         fuzz_targets::image_open(data);
         fuzz_targets::relocs(data);
+        fuzz_targets::pkcs7_verify(data);
     }
     // Every rare event of copy_structured, on an otherwise valid case.
     for rare in 0xf0..=0xf9u8 {

@@ -18,6 +18,7 @@ struct inspect_run {
 	char release[256];             /* the kernel release MAP belongs to, "" when unknown */
 	const char *release_source;    /* where it came from: "--kernel-release", ... */
 	void *mode_data;               /* a mode's own state, set by its start hook */
+	struct klpelf_certs *certs;    /* --verify's and --verify-kernel's certificates, or NULL */
 };
 
 struct inspect_mode_ops {

@@ -18,6 +18,7 @@
 #include "inspect_release.h"
 #include "inspect_relocs.h"
 #include "inspect_resolve.h"
+#include "inspect_verify.h"
 
 /* Whether a failed call's errno is about its input's content rather than reading it. */
 static int content_error(int err)
@@ -32,6 +33,8 @@ static int report_start(struct inspect_run *run)
 	const struct inspect_options *o = run->opts;
 	int err;
 
+	if (verify_load(o, &run->certs))
+		return INSPECT_USAGE;
 	if (!o->map_path)
 		return INSPECT_OK;
 	release_of_map(o, run->release, sizeof(run->release), &run->release_source);
@@ -47,6 +50,8 @@ static void report_finish(struct inspect_run *run)
 {
 	klpelf_symbol_map_free(run->map);
 	run->map = NULL;
+	klpelf_certs_free(run->certs);
+	run->certs = NULL;
 }
 
 static size_t section_count(const struct klp_modinfo *klp)
@@ -131,12 +136,14 @@ static int report_file(struct inspect_run *run, const char *name, struct klpelf_
 	struct load_info info;
 	struct module mod;
 	struct klpelf_signature sig;
-	struct report r = { name, len, klpelf_image_compression(img), &info, &mod, NULL, 0, NULL };
+	struct report r = { name, len, klpelf_image_compression(img), &info, &mod, NULL, 0, NULL,
+			    NULL };
 	struct resolution res;
 	struct preflight relocs;
 	struct release_check release;
+	struct verification verified;
 	const char *step = "klpelf_setup_load_info";
-	int err, status = INSPECT_OK;
+	int err, status = INSPECT_OK, verify_status = INSPECT_OK;
 
 	memset(&info, 0, sizeof(info));
 	memset(&mod, 0, sizeof(mod));
@@ -146,6 +153,10 @@ static int report_file(struct inspect_run *run, const char *name, struct klpelf_
 		res.preflight = &relocs;
 	if (klpelf_module_signature(bytes, len, &sig) == 0)
 		r.sig = &sig;
+	if (run->certs) {
+		r.verify = &verified;
+		verify_status = verify_module(run->certs, bytes, len, &verified);
+	}
 	err = klpelf_setup_load_info(&info, bytes, len, KLPELF_SETUP_ALLOW_XNUM);
 	if (!err && run->map) {
 		r.release = &release;
@@ -167,7 +178,7 @@ static int report_file(struct inspect_run *run, const char *name, struct klpelf_
 	preflight_free(&relocs);
 	free(res.refs);
 	klpelf_release_module(&mod);
-	return status;
+	return status > verify_status ? status : verify_status;
 }
 
 const struct inspect_mode_ops inspect_report_mode = { report_start, report_file, report_finish };

@@ -20,6 +20,8 @@ enum {
 	OPT_RELOCS,
 	OPT_BASE,
 	OPT_STRICT,
+	OPT_VERIFY,
+	OPT_VERIFY_KERNEL,
 };
 
 /* One option: getopt_long's fields, and its line in --help. */
@@ -52,6 +54,12 @@ static const struct option_row rows[] = {
 	  "with --relocs: place the sections from ADDR (default 0xffffffffc0000000, the module area)" },
 	{ "strict", no_argument, OPT_STRICT, NULL,
 	  "with --relocs: a relocation the kernel would truncate is a failure" },
+	{ "verify", required_argument, OPT_VERIFY, "CERT",
+	  "verify each module's signature as the kernel does, trusting the X.509 certificates in "
+	  "CERT (PEM or DER); may be given several times" },
+	{ "verify-kernel", required_argument, OPT_VERIFY_KERNEL, "IMAGE",
+	  "verify each module's signature against the certificates built into the kernel IMAGE "
+	  "(vmlinux or vmlinuz)" },
 };
 
 #define NROWS (sizeof(rows) / sizeof(rows[0]))
@@ -108,8 +116,9 @@ void print_usage(FILE *out, const char *argv0)
 	}
 	fprintf(out,
 		"\nExit status: 0 every module accepted, 1 a module rejected (or a symbol or relocation\n"
-		"refused, or a kernel release mismatch without --force), 2 a usage error or a file that\n"
-		"could not be read. With several files, the worst of them.\n");
+		"refused, or a kernel release mismatch without --force, or with --verify or --verify-kernel\n"
+		"a signature that is not valid: unsigned, unknown key, bad signature), 2 a usage error or\n"
+		"a file that could not be read. With several files, the worst of them.\n");
 }
 
 int usage_error(const char *argv0, const char *fmt, ...)
@@ -188,6 +197,13 @@ static int take_option(int c, const char *arg, const char *spelled, struct inspe
 	case OPT_KERNEL_RELEASE: o->kernel_release = arg; return 0;
 	case OPT_RELOCS: o->relocs = 1; return 0;
 	case OPT_STRICT: o->strict = 1; return 0;
+	case OPT_VERIFY:
+		if (o->nverify_certs == INSPECT_MAX_CERTS)
+			return usage_error(o->argv0, "more than %d --verify options",
+					   INSPECT_MAX_CERTS);
+		o->verify_certs[o->nverify_certs++] = arg;
+		return 0;
+	case OPT_VERIFY_KERNEL: o->verify_kernel = arg; return 0;
 	case OPT_BASE:
 		if (parse_address(arg, &o->base))
 			return usage_error(o->argv0, "--base '%s' is not an address (decimal, or 0x...)",

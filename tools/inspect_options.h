@@ -13,6 +13,9 @@
 /* The start of the x86-64 kernel's module area (MODULES_VADDR without KASLR): --base's default. */
 #define INSPECT_DEFAULT_BASE UINT64_C(0xffffffffc0000000)
 
+/* The most --verify options a run takes. */
+#define INSPECT_MAX_CERTS 64
+
 /* Exit statuses: the worst over all files is the program's. */
 enum inspect_status {
 	INSPECT_OK = 0,       /* every module accepted (and every check asked for passed) */
@@ -40,6 +43,9 @@ struct inspect_options {
 	int strict;                 /* --strict */
 	uint64_t base;              /* --base ADDR, INSPECT_DEFAULT_BASE without it */
 	int base_given;
+	const char *verify_certs[INSPECT_MAX_CERTS]; /* --verify CERT, in order */
+	int nverify_certs;
+	const char *verify_kernel;  /* --verify-kernel IMAGE, or NULL */
 	char **files;               /* the module files named ("-": standard input) */
 	int nfiles;
 	const char *argv0;

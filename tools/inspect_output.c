@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: GPL-2.0-only
  */
 #include "inspect_output.h"
+#include "inspect_verify.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -136,6 +137,8 @@ void print_text(const struct report *r)
 	       r->info->index.vers_ext_name);
 	if (r->release)
 		print_release_text(r->release);
+	if (r->verify)
+		print_verification_text(r->verify);
 	printf("\n  [Nr] %-40s %-12s %-6s %10s\n", "Name", "Type", "Flags", "Size");
 	for (i = 0; i < r->count; i++) {
 		const Elf64_Shdr *sh = &klp->sechdrs[i];
@@ -183,6 +186,8 @@ void print_json(const struct report *r, const struct resolution *res)
 	printf("]");
 	if (r->release)
 		print_release_json(r->release);
+	if (r->verify)
+		print_verification_json(r->verify);
 	if (res)
 		print_resolution_json(res);
 	if (res && res->preflight)

@@ -14,6 +14,7 @@
 
 struct resolution;
 struct release_check;
+struct verification;
 
 /* What was persisted, read back from mod->klp_info. */
 struct report {
@@ -25,6 +26,7 @@ struct report {
 	const struct klpelf_signature *sig; /* NULL when unsigned */
 	size_t count;
 	const struct release_check *release; /* with --resolve: the vermagic comparison */
+	const struct verification *verify;   /* with --verify: the signature's verdict */
 };
 
 void print_text(const struct report *r);

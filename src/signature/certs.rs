@@ -75,6 +75,8 @@ pub struct Cert {
     pub subject: Vec<u8>,
     /// The public key.
     pub key: PublicKey,
+    /// The certificate, DER.
+    pub der: Vec<u8>,
 }
 
 const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
@@ -141,7 +143,7 @@ impl Cert {
             .unwrap_or_default();
         let mut id = serial.to_vec();
         id.extend_from_slice(issuer);
-        Ok(Cert { id, skid, subject, key })
+        Ok(Cert { id, skid, subject, key, der: der.to_vec() })
     }
 }
 

@@ -409,7 +409,11 @@ def mode_schema(args):
     # A map without load_elf_binary: a reference that does not resolve has "error" (exit 1).
     partial = os.path.join(args.work, "partial.map")
     pathlib.Path(partial).write_text("ffffffff81785530 t cmdline_proc_show\n", encoding="ascii")
-    for argv, rc in [(argv, 0) for argv in outputs] + [
+    # --verify: valid on the signed module with its certificate, unsigned (exit 1) on the sample.
+    cert = os.path.join(args.build_dir, "inspect-tests", "kbuild", "cert.pem")
+    verify = [(["--json", "--verify", cert, signed[0]], 0),
+              (["--json", "--verify", cert, args.sample], 1)] if signed else []
+    for argv, rc in [(argv, 0) for argv in outputs] + verify + [
             (["--json", "--resolve", partial, args.sample], 1)]:
         for doc in json_lines(str(argv), inspect(args, rc, *argv).stdout):
             expect(f"{argv}: schema", doc["schema"], 1)
@@ -425,7 +429,7 @@ def mode_schema(args):
             fail(f"{kind}: members not in docs/json.md: {undocumented}")
         absent = documented[kind] - real
         if not signed:  # the signature's members need a signed module (inspect_kbuild's)
-            absent = {m for m in absent if not m.startswith("signature.")}
+            absent = {m for m in absent if not m.startswith(("signature.", "verify"))}
         if absent:
             fail(f"{kind}: documented members no output had: {sorted(absent)}")
     if not signed:

@@ -20,6 +20,8 @@
 //!   applying, clearing and describing their relocations, against a model of the kernel's code
 //!   with klpelf's documented differences ([`relocs_model`]).
 //!
+//! - [`pkcs7_verify`]: a module's PKCS#7 signature and X.509 certificates → signature details,
+//!   certificate sets and verification, which must agree with each other;
 //! - [`image_open`]: bytes as a module file, compressed or not → `klpelf_image_from_bytes()` and
 //!   `klpelf_image_from_fd()` (mapped or decoded), which must agree → the pipeline on the image.
 //!
@@ -32,6 +34,7 @@ mod image_open;
 mod models;
 mod modinfo_signature;
 mod persisted;
+mod pkcs7_verify;
 mod relocs;
 mod relocs_case;
 mod relocs_model;
@@ -46,6 +49,7 @@ pub use self::{
     models::MARKER,
     modinfo_signature::{modinfo_signature, module_around, ModinfoCase, MODINFO_INDEX},
     persisted::numbering,
+    pkcs7_verify::{encode as pkcs7_encode, pkcs7_verify, signed_image as pkcs7_signed_image},
     relocs::relocs,
     setup_pipeline::setup_pipeline,
 };
