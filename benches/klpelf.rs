@@ -16,6 +16,9 @@
 //! - `images`: a real distribution module opened through `klpelf_image_open` (`.ko.xz`, `.ko.zst`,
 //!   `.ko`) against `xz -dc` / `zstd -dc` piped into the bytes API and against an already-mapped
 //!   buffer, each followed by setup.
+//! - `verify`: one real distribution module's signature (Debian's 7.2 cloud kernel, ECDSA P-384)
+//!   verified by `klpelf_verify_signature` (`klpelf`) and by libcrypto's `CMS_verify`
+//!   (`libcrypto`), in-process, on the same bytes and certificate.
 //! - `relocs`: apply and clear 100,000 livepatch relocations: the kernel's own
 //!   `__write_relocate_add()` (`kernel`, compiled from a kernel source when one is there),
 //!   klpelf's relocation step (`klpelf`) and its public API with symbol resolution (`klpelf-api`),
@@ -28,7 +31,8 @@
 //! `GROUP/VARIANT/PARAM` as in criterion's output.
 //!
 //! The code is in `benches/klpelf/`: [`tables`] (the `copy` group's synthetic tables), [`copy`],
-//! [`ingest`] (with the objects under test), [`pipeline`], [`images`], [`relocs`], and [`harness`]
+//! [`ingest`] (with the objects under test), [`pipeline`], [`images`], [`relocs`], [`verify`], and
+//! [`harness`]
 //! (criterion or profiling).
 
 // A crate root's `mod` looks in its own directory, benches/, where cargo would take every file for
@@ -47,6 +51,8 @@ mod pipeline;
 mod relocs;
 #[path = "klpelf/tables.rs"]
 mod tables;
+#[path = "klpelf/verify.rs"]
+mod verify;
 
 use klpelf::layout::{LoadInfo, Module};
 
@@ -90,6 +96,9 @@ fn main() {
     }
     if harness.wants_group("relocs") {
         relocs::relocs_group(&mut harness);
+    }
+    if harness.wants_group("verify") {
+        verify::verify_group(&mut harness);
     }
     harness.finish();
 }

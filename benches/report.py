@@ -31,6 +31,8 @@ from reportlib.groups import RELOCS_COUNT, RELOCS_VARIANTS  # noqa: E402
 from reportlib.relocs_group import relocs_section  # noqa: E402
 from reportlib.results import load, object_sizes  # noqa: E402
 from reportlib.svg import svg_plot  # noqa: E402
+from reportlib.groups import VERIFY_VARIANTS  # noqa: E402
+from reportlib.verify_group import verify_section  # noqa: E402
 
 
 def parse_args():
@@ -60,7 +62,7 @@ def intro(lines):
     )
 
 
-def summary(copy_results, ingest_results, images_results, relocs_result, lines):
+def summary(copy_results, ingest_results, images_results, relocs_result, verify_result, lines):
     """Appends every target's verdict: copy's by section count, ingest's by object, images' by
     case, then relocs'."""
     lines.append("## Summary of the targets\n")
@@ -82,6 +84,10 @@ def summary(copy_results, ingest_results, images_results, relocs_result, lines):
         f"- relocs, {RELOCS_COUNT:,} relocations: klpelf ≤ 1.0× the kernel's "
         "`__write_relocate_add()`: "
         + (verdict(relocs_result) if relocs_result is not None else "not measured (no kernel source)")
+    )
+    lines.append(
+        "- verify, one Debian module: klpelf ≤ 1.5× libcrypto's `CMS_verify()`: "
+        + (verdict(verify_result) if verify_result is not None else "not measured")
     )
     lines.append("")
 
@@ -110,6 +116,7 @@ def main():
     pipeline = load(args.criterion, "pipeline", ["klpelf"], INGEST_OBJECTS)
     images = load(args.criterion, "images", IMAGES_VARIANTS, IMAGES_PARAMS)
     relocs = load(args.criterion, "relocs", RELOCS_VARIANTS, [RELOCS_COUNT])
+    verify = load(args.criterion, "verify", VERIFY_VARIANTS, ["module"])
     if not copy and not ingest and not relocs:
         sys.exit(f"no criterion results under {args.criterion}: run scripts/bench")
 
@@ -128,8 +135,9 @@ def main():
     images_results = images_section(images, lines, args.objects)
 
     relocs_result = relocs_section(relocs, lines)
+    verify_result = verify_section(verify, lines, args.objects)
 
-    summary(copy_results, ingest_results, images_results, relocs_result, lines)
+    summary(copy_results, ingest_results, images_results, relocs_result, verify_result, lines)
     if args.findings and os.path.exists(args.findings):
         with open(args.findings) as f:
             lines.append(f.read().strip() + "\n")

@@ -17,3 +17,5 @@ IMAGES_CASES = {
 RELOCS_COUNT = 100000
 RELOCS_VARIANTS = ["kernel", "klpelf", "klpelf-api"]
 RELOCS_LIMIT = 1.0
+VERIFY_VARIANTS = ["klpelf", "libcrypto"]
+VERIFY_LIMIT = 1.5

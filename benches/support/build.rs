@@ -30,6 +30,7 @@ fn main() {
         .compile("klpelf_bench_copy");
 
     kernel_relocs(&dir, &include);
+    libcrypto(&dir);
 
     // KLPELF_BENCH_NO_LIBELF=1 builds as on a machine without libelf (to test that path).
     println!("cargo:rerun-if-env-changed=KLPELF_BENCH_NO_LIBELF");
@@ -104,5 +105,26 @@ fn kernel_relocs(dir: &Path, include: &Path) {
     match built {
         Ok(()) => println!("cargo:rustc-cfg=klpelf_bench_kernel_relocs"),
         Err(err) => println!("cargo:warning=kernel relocation baseline left out: {err}"),
+    }
+}
+
+/// The libcrypto baseline of the `verify` group (`c/cms_verify.c`), when OpenSSL's headers are
+/// there (Debian's `libssl-dev`, which `.ci/run` installs).
+fn libcrypto(dir: &Path) {
+    let built = cc::Build::new()
+        .file(dir.join("c/cms_verify.c"))
+        .opt_level(2)
+        .debug(true)
+        .warnings(true)
+        .cargo_warnings(false)
+        .try_compile("klpelf_bench_cms");
+    match built {
+        Ok(()) => {
+            println!("cargo:rustc-link-lib=crypto");
+            println!("cargo:rustc-cfg=klpelf_bench_libcrypto");
+        }
+        Err(err) => println!(
+            "cargo:warning=libcrypto baseline left out (install libssl-dev for the verify group): {err}"
+        ),
     }
 }

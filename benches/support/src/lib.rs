@@ -3,6 +3,7 @@
 //! - [`copy`]: the C baselines of the `copy` group — the kernel's `copy_module_elf()` /
 //!   `free_module_elf()` as plain C, and the floor (one malloc, one memcpy, one free);
 //! - [`libelf`]: elfutils libelf doing the `ingest` group's work (only with libelf-dev installed);
+//! - [`libcrypto`]: OpenSSL's `CMS_verify()` checking a module signature (only with libssl-dev);
 //! - [`kernel_relocs`]: the kernel's own `__write_relocate_add()` for the `relocs` group (only with
 //!   a kernel source tree at build time);
 //! - [`objects`]: builds the module-shaped objects the `ingest` and `pipeline` groups read, with the
@@ -153,6 +154,53 @@ pub mod libelf {
         {
             let _ = image;
             None
+        }
+    }
+}
+
+/// libcrypto's `CMS_verify()` checking a module signature (`c/cms_verify.c`). Compiled in only
+/// when the build found OpenSSL's headers ([`libcrypto::AVAILABLE`]).
+pub mod libcrypto {
+    /// Whether the libcrypto baseline was compiled in (libssl-dev was installed at build time).
+    pub const AVAILABLE: bool = cfg!(klpelf_bench_libcrypto);
+
+    #[cfg(klpelf_bench_libcrypto)]
+    mod sys {
+        use std::ffi::c_int;
+
+        extern "C" {
+            pub fn cms_bench_init(der: *const u8, len: usize) -> c_int;
+            pub fn cms_bench_verify(content: *const u8, len: usize, sig: *const u8, sig_len: usize)
+                -> c_int;
+        }
+    }
+
+    /// Adds a DER certificate to the set the signatures are checked against; false when it does
+    /// not parse or the baseline was not compiled in.
+    pub fn add_cert(der: &[u8]) -> bool {
+        #[cfg(klpelf_bench_libcrypto)]
+        {
+            // SAFETY: `der` is readable for its length; the C side copies what it keeps.
+            unsafe { sys::cms_bench_init(der.as_ptr(), der.len()) == 0 }
+        }
+        #[cfg(not(klpelf_bench_libcrypto))]
+        {
+            let _ = der;
+            false
+        }
+    }
+
+    /// `CMS_verify()` of the PKCS#7 message `sig` over `content`: true when it verifies.
+    pub fn verify(content: &[u8], sig: &[u8]) -> bool {
+        #[cfg(klpelf_bench_libcrypto)]
+        {
+            // SAFETY: both slices are readable for their lengths; nothing is kept.
+            unsafe { sys::cms_bench_verify(content.as_ptr(), content.len(), sig.as_ptr(), sig.len()) == 1 }
+        }
+        #[cfg(not(klpelf_bench_libcrypto))]
+        {
+            let _ = (content, sig);
+            false
         }
     }
 }
