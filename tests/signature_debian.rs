@@ -15,6 +15,7 @@ use std::process::Command;
 use klpelf::signature::certs::CertSet;
 use klpelf::signature::verify::verify;
 use klpelf::signature::{self, VerifyError};
+use klpelf_bench_support::files_under;
 use support::signing;
 
 /// The unpacked Debian sid package whose whole name matches `regex`, or why not.
@@ -42,19 +43,6 @@ fn fetch(regex: &str) -> Result<PathBuf, String> {
     Err(format!("fetch.py said nothing useful: {text} {}", String::from_utf8_lossy(&out.stderr)))
 }
 
-/// Every file under `dir` whose name ends with `suffix`, sorted.
-fn files(dir: &Path, suffix: &str, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            files(&path, suffix, out);
-        } else if path.to_string_lossy().ends_with(suffix) {
-            out.push(path);
-        }
-    }
-    out.sort();
-}
-
 fn open(path: &Path) -> klpelf::image::Image {
     klpelf::image::open(path.to_str().unwrap().as_bytes())
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
@@ -71,8 +59,7 @@ fn the_kernels_certificate_verifies_its_modules() {
             return;
         }
     };
-    let mut images = Vec::new();
-    files(&binary, "/vmlinuz", &mut images);
+    let images = files_under(&binary, "/vmlinuz");
     let vmlinuz = images.first().expect("linux-binary ships a vmlinuz");
     let mut certs = CertSet::default();
     let found = certs.add_kernel_image(open(vmlinuz).bytes()).expect("certificates in vmlinuz");
@@ -88,8 +75,7 @@ fn the_kernels_certificate_verifies_its_modules() {
             .arg(&cert_pem),
     );
 
-    let mut kos = Vec::new();
-    files(&modules, ".ko.xz", &mut kos);
+    let kos = files_under(&modules, ".ko.xz");
     assert!(kos.len() > 500, "only {} modules", kos.len());
     let mut sampled = 0;
     for (n, path) in kos.iter().enumerate() {

@@ -18,21 +18,9 @@ use klpelf::ffi::{
     klpelf_module_signature, klpelf_verify_signature, KlpelfCerts,
 };
 use klpelf::layout::KlpelfSignature;
-use klpelf_bench_support::libcrypto;
+use klpelf_bench_support::{files_under, libcrypto};
 
 use crate::harness::Harness;
-
-/// Every file under `dir` whose path ends with `suffix`.
-fn files(dir: &Path, suffix: &str, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            files(&path, suffix, out);
-        } else if path.to_string_lossy().ends_with(suffix) {
-            out.push(path);
-        }
-    }
-}
 
 /// The module's bytes (decompressed) and the certificates that verify it, as a klpelf set.
 fn inputs() -> Option<(Vec<u8>, *mut KlpelfCerts, String)> {
@@ -52,9 +40,8 @@ fn inputs() -> Option<(Vec<u8>, *mut KlpelfCerts, String)> {
     let cache = std::env::var_os("KLPELF_PACKAGE_CACHE")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tmp/packages"));
-    let (mut kernels, mut modules) = (Vec::new(), Vec::new());
-    files(&cache, "-cloud-amd64/vmlinuz", &mut kernels);
-    files(&cache, ".ko.xz", &mut modules);
+    let kernels = files_under(&cache, "-cloud-amd64/vmlinuz");
+    let modules = files_under(&cache, ".ko.xz");
     let kernel = std::fs::read(kernels.first()?).ok()?;
     // SAFETY: a live set; `kernel` readable for its length.
     let found =

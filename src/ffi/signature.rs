@@ -33,11 +33,8 @@ pub unsafe extern "C" fn klpelf_module_signature(
     out: *mut KlpelfSignature,
 ) -> c_int {
     boundary(|| {
-        if out.is_null() {
-            return Err(Error::NullArgument("out"));
-        }
         // SAFETY: the caller's contract for `image`.
-        let image = unsafe { bytes(image.cast::<u8>(), len, "image") }?;
+        let image = unsafe { image_for(image, len, out) }?;
         let found = signature::find(image)?;
         let KlpelfSignature { sig_offset, sig_len, algo, hash, id_type, signer_len, key_id_len } =
             found;
@@ -56,6 +53,22 @@ pub unsafe extern "C" fn klpelf_module_signature(
         }
         Ok(0)
     })
+}
+
+/// The bytes of an export's `image` argument, once its `out` argument is known to be non-NULL.
+///
+/// # Safety
+/// A non-NULL `image` must be valid for reads of `len` bytes for the lifetime chosen.
+unsafe fn image_for<'a, T>(
+    image: *const c_void,
+    len: usize,
+    out: *mut T,
+) -> Result<&'a [u8], Error> {
+    if out.is_null() {
+        return Err(Error::NullArgument("out"));
+    }
+    // SAFETY: the caller's contract for `image`.
+    unsafe { bytes(image.cast::<u8>(), len, "image") }
 }
 
 /// What kmod's `modinfo` shows of a module's appended PKCS#7 signature (its first signer), filled
@@ -112,11 +125,8 @@ pub unsafe extern "C" fn klpelf_signature_details(
     out: *mut KlpelfSignatureDetails,
 ) -> c_int {
     boundary(|| {
-        if out.is_null() {
-            return Err(Error::NullArgument("out"));
-        }
         // SAFETY: the caller's contract for `image`.
-        let image = unsafe { bytes(image.cast::<u8>(), len, "image") }?;
+        let image = unsafe { image_for(image, len, out) }?;
         let details = signature::details(image)?;
         let name = |name: Option<&'static str>| -> *const c_char {
             static_c_name(name.unwrap_or("unknown"))

@@ -81,8 +81,11 @@ pub fn sign_file() -> Option<PathBuf> {
 pub fn work_dir() -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir =
-            Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("signing-{}", std::process::id()));
+        // Cargo's scratch directory for integration tests; the fuzz crate, which includes this
+        // module too, has none.
+        let base =
+            option_env!("CARGO_TARGET_TMPDIR").map_or_else(std::env::temp_dir, PathBuf::from);
+        let dir = base.join(format!("signing-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         dir
     })

@@ -9,6 +9,7 @@
 //! - [`objects`]: builds the module-shaped objects the `ingest` and `pipeline` groups read, with the
 //!   system C compiler, at bench time;
 //! - [`Image`]: an object file's bytes in an 8-aligned buffer, as a loader would hold them;
+//! - [`files_under`]: the files of a downloaded package, by name;
 //! - [`goblin`]: goblin with the features its `Elf::parse` needs.
 //!
 //! The C is compiled `-O2` by this crate's `build.rs`. The module and load-info arguments are
@@ -203,6 +204,25 @@ pub mod libcrypto {
             false
         }
     }
+}
+
+/// Every file below `dir` whose path ends with `suffix`, sorted: the benches and the tests look for
+/// a downloaded package's files with it.
+pub fn files_under(dir: &std::path::Path, suffix: &str) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.to_string_lossy().ends_with(suffix) {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    found
 }
 
 /// An object file's bytes in an 8-aligned buffer (klpelf's setup requires an aligned image, and a

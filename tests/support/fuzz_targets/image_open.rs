@@ -14,7 +14,7 @@ use super::super::compress::{from_bytes, Opened};
 use super::setup_pipeline;
 
 /// The image limit while fuzzing: small enough that a bomb is cheap to find out.
-const LIMIT: u64 = 8 << 20;
+pub(super) const LIMIT: u64 = 8 << 20;
 
 /// The target. Whatever the bytes, the opener either gives an image or fails cleanly: an
 /// uncompressed input (no known magic) is taken as it is unless it is empty; a compressed one

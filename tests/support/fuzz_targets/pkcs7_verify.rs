@@ -12,7 +12,7 @@
 //! and their certificates.
 
 use klpelf::error::Error;
-use klpelf::ffi::{klpelf_signature_details, KlpelfSignatureDetails};
+use klpelf::ffi::{klpelf_set_image_limit, klpelf_signature_details, KlpelfSignatureDetails};
 use klpelf::signature::certs::CertSet;
 use klpelf::signature::verify::verify;
 
@@ -49,8 +49,11 @@ pub fn pkcs7_verify(data: &[u8]) {
     let mut certs = CertSet::default();
     let added = certs.add(cert);
     assert_eq!(added.is_ok(), !certs.certs.is_empty());
+    // As a kernel image, with image_open's small limit: a compressed bomb is found out cheaply.
+    klpelf_set_image_limit(super::image_open::LIMIT);
     let mut from_image = CertSet::default();
     let _ = from_image.add_kernel_image(cert);
+    klpelf_set_image_limit(0);
 
     if pkcs7.is_empty() {
         return;
