@@ -111,8 +111,9 @@ def mode_options(args):
         ([], "no module FILE given"),
         (["--resolve", "some.map"], "no module FILE given"),   # the FILE forgotten after MAP
         (["--resolve"], "option '--resolve' needs an argument"),
-        (["--bogus", "x.ko"], "unknown option '--bogus'"),
-        (["-qx", "x.ko"], "unknown option '-x'"),
+        (["--bogus", "x.ko"], "unknown or ambiguous option '--bogus'"),
+        (["--s", "x.ko"], "unknown or ambiguous option '--s'"),  # --sample or --strict
+        (["-qx", "x.ko"], "unknown or ambiguous option '-x'"),
         (["--relocs", "x.ko"], "need --resolve MAP"),
         (["--resolve", "m", "--base", "12z", "--relocs", "x.ko"], "--base '12z' is not an address"),
         (["--sample", "x.ko"], "--sample takes no FILE"),
