@@ -261,10 +261,9 @@ mod verify_exports {
     ) -> c_int {
         boundary(|| {
             // SAFETY: the caller's contract.
-            let set = unsafe { set(certs) }?;
-            // SAFETY: the caller's contract for `buf`.
-            let buf = unsafe { bytes(buf.cast(), len, "buf") }?;
-            count(set.add(buf).map_err(Error::Certificates)?)
+            unsafe {
+                add_buffer(certs, buf, len, |set, buf| set.add(buf).map_err(Error::Certificates))
+            }
         })
     }
 
@@ -282,11 +281,9 @@ mod verify_exports {
     ) -> c_int {
         boundary(|| {
             // SAFETY: the caller's contract.
-            let set = unsafe { set(certs) }?;
-            // SAFETY: the caller's contract; NULL is rejected.
-            let path = unsafe { c_str(path, "path") }?;
-            let file = image::open(path)?;
-            count(set.add(file.bytes()).map_err(Error::Certificates)?)
+            unsafe {
+                add_file(certs, path, |set, bytes| set.add(bytes).map_err(Error::Certificates))
+            }
         })
     }
 
@@ -311,10 +308,7 @@ mod verify_exports {
     ) -> c_int {
         boundary(|| {
             // SAFETY: the caller's contract.
-            let set = unsafe { set(certs) }?;
-            // SAFETY: the caller's contract for `buf`.
-            let buf = unsafe { bytes(buf.cast(), len, "buf") }?;
-            count(set.add_kernel_image(buf)?)
+            unsafe { add_buffer(certs, buf, len, CertSet::add_kernel_image) }
         })
     }
 
@@ -334,12 +328,46 @@ mod verify_exports {
     ) -> c_int {
         boundary(|| {
             // SAFETY: the caller's contract.
-            let set = unsafe { set(certs) }?;
-            // SAFETY: the caller's contract; NULL is rejected.
-            let path = unsafe { c_str(path, "path") }?;
-            let file = image::open(path)?;
-            count(set.add_kernel_image(file.bytes())?)
+            unsafe { add_file(certs, path, CertSet::add_kernel_image) }
         })
+    }
+
+    /// What adds certificates to a set from bytes: the number added, or why none.
+    type Add = fn(&mut CertSet, &[u8]) -> Result<usize, Error>;
+
+    /// The body of a `klpelf_certs_add*()` export on the `len` bytes at `buf`.
+    ///
+    /// # Safety
+    /// `certs` must be NULL or a live set; `buf` NULL or valid for reads of `len` bytes.
+    unsafe fn add_buffer(
+        certs: *mut KlpelfCerts,
+        buf: *const c_void,
+        len: usize,
+        add: Add,
+    ) -> Result<c_int, Error> {
+        // SAFETY: the caller's contract.
+        let set = unsafe { set(certs) }?;
+        // SAFETY: the caller's contract for `buf`.
+        let buf = unsafe { bytes(buf.cast(), len, "buf") }?;
+        count(add(set, buf)?)
+    }
+
+    /// The body of a `klpelf_certs_add*_file()` export on the file at `path` (mapped, or
+    /// decompressed when compressed).
+    ///
+    /// # Safety
+    /// `certs` must be NULL or a live set; `path` NULL or a NUL-terminated string.
+    unsafe fn add_file(
+        certs: *mut KlpelfCerts,
+        path: *const c_char,
+        add: Add,
+    ) -> Result<c_int, Error> {
+        // SAFETY: the caller's contract.
+        let set = unsafe { set(certs) }?;
+        // SAFETY: the caller's contract; NULL is rejected.
+        let path = unsafe { c_str(path, "path") }?;
+        let file = image::open(path)?;
+        count(add(set, file.bytes())?)
     }
 
     /// A count as the exports return it.
