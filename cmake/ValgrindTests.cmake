@@ -93,8 +93,8 @@ set_tests_properties(valgrind_c_alloc_sweep_kbuild PROPERTIES FIXTURES_REQUIRED
 
 # klpelf-inspect: the built-in sample (text and JSON), corrupt files (exit status 1 expected), and
 # kbuild modules when kernel headers are installed.
-klpelf_valgrind_test(inspect_sample $<TARGET_FILE:klpelf-inspect>)
-klpelf_valgrind_test(inspect_sample_json $<TARGET_FILE:klpelf-inspect> --json)
+klpelf_valgrind_test(inspect_sample $<TARGET_FILE:klpelf-inspect> --sample)
+klpelf_valgrind_test(inspect_sample_json $<TARGET_FILE:klpelf-inspect> --json --sample)
 set(klpelf_vg_dir ${PROJECT_BINARY_DIR}/valgrind-inputs)
 file(MAKE_DIRECTORY ${klpelf_vg_dir})
 file(WRITE ${klpelf_vg_dir}/not-elf.ko "this is not an ELF file\n")

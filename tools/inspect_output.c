@@ -6,28 +6,17 @@
 #include "inspect_output.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 
+#include "inspect_errors.h"
 #include "inspect_relocs.h"
+#include "inspect_release.h"
 #include "inspect_resolve.h"
 
 #define SHF_RELA_LIVEPATCH_FLAG 0x00100000
 
 /* ---- names for ELF values --------------------------------------------------------------- */
-
-const char *errno_name(int err)
-{
-	switch (-err) {
-	case ENOEXEC: return "ENOEXEC";
-	case EINVAL: return "EINVAL";
-	case ENOMEM: return "ENOMEM";
-	case EEXIST: return "EEXIST";
-	case EBADMSG: return "EBADMSG";
-	case ENODATA: return "ENODATA";
-	case EFBIG: return "EFBIG";
-	default: return "error";
-	}
-}
 
 static const char *section_type(Elf64_Word type)
 {
@@ -84,6 +73,52 @@ static const char *section_name(const struct klp_modinfo *klp, const Elf64_Shdr 
 	return klp->secstrings + sh->sh_name;
 }
 
+static void print_release_text(const struct release_check *c)
+{
+	printf("kernel:        built for %s", c->release[0] ? c->release : "(no vermagic)");
+	if (!c->expected)
+		printf("; the map's kernel is not known (--kernel-release REL names it)\n");
+	else
+		printf("; the map is kernel %s's (%s): %s\n", c->expected, c->source,
+		       c->matches ? "the same" : "DIFFERENT, checked with --force");
+}
+
+/* The "kernel_release" member, with its leading comma. */
+static void print_release_json(const struct release_check *c)
+{
+	printf(",\"kernel_release\":{\"vermagic\":");
+	if (c->vermagic[0])
+		json_string(c->vermagic);
+	else
+		printf("null");
+	printf(",\"module_release\":");
+	if (c->release[0])
+		json_string(c->release);
+	else
+		printf("null");
+	printf(",\"map_release\":");
+	if (c->expected)
+		json_string(c->expected);
+	else
+		printf("null");
+	printf(",\"source\":");
+	if (c->source)
+		json_string(c->source);
+	else
+		printf("null");
+	printf(",\"matches\":%s,\"forced\":%s}", c->matches ? "true" : "false",
+	       c->forced && !c->matches ? "true" : "false");
+}
+
+/* Whether the persisted symbol table's sh_addr is the kallsyms copy's address, as the kernel's
+ * layout makes it. The address itself differs from run to run and is not printed. */
+static int symtab_persisted(const struct report *r)
+{
+	const struct klp_modinfo *klp = r->mod->klp_info;
+	return klp->sechdrs[klp->symndx].sh_addr ==
+	       (Elf64_Addr)(uintptr_t)r->mod->core_kallsyms.symtab;
+}
+
 void print_text(const struct report *r)
 {
 	const struct klp_modinfo *klp = r->mod->klp_info;
@@ -105,14 +140,16 @@ void print_text(const struct report *r)
 		printf("signature:     none\n");
 	printf("sections:      %zu (names in section %u)\n", r->count,
 	       klp->hdr.e_shstrndx == SHN_XINDEX ? klp->sechdrs[0].sh_link : klp->hdr.e_shstrndx);
-	printf("symbol table:  section %u, %u symbols; persisted sh_addr %#llx = core_kallsyms.symtab\n",
+	printf("symbol table:  section %u, %u symbols; persisted sh_addr %s core_kallsyms.symtab\n",
 	       klp->symndx, r->mod->core_kallsyms.num_symtab,
-	       (unsigned long long)klp->sechdrs[klp->symndx].sh_addr);
+	       symtab_persisted(r) ? "points at" : "DOES NOT point at");
 	printf("indices:       sym %u, str %u, mod %u, vers %u, info %u, pcpu %u, "
 	       "vers_ext_crc %u, vers_ext_name %u\n",
 	       r->info->index.sym, r->info->index.str, r->info->index.mod, r->info->index.vers,
 	       r->info->index.info, r->info->index.pcpu, r->info->index.vers_ext_crc,
 	       r->info->index.vers_ext_name);
+	if (r->release)
+		print_release_text(r->release);
 	printf("\n  [Nr] %-40s %-12s %-6s %10s\n", "Name", "Type", "Flags", "Size");
 	for (i = 0; i < r->count; i++) {
 		const Elf64_Shdr *sh = &klp->sechdrs[i];
@@ -129,7 +166,7 @@ void print_json(const struct report *r, const struct resolution *res)
 	size_t i;
 	char flags[16];
 
-	printf("{\"file\":");
+	printf("{\"schema\":%d,\"file\":", INSPECT_JSON_SCHEMA);
 	json_string(r->file);
 	printf(",\"accepted\":true,\"compression\":\"%s\",\"file_size\":%zu,\"elf_size\":%lu,"
 	       "\"module\":", klpelf_compression_name(r->compression), r->file_len, r->info->len);
@@ -141,11 +178,11 @@ void print_json(const struct report *r, const struct resolution *res)
 		       (unsigned)r->sig->sig_len, r->sig->sig_offset);
 	else
 		printf("null");
-	printf(",\"section_count\":%zu,\"symndx\":%u,\"num_symtab\":%u,\"symtab_addr\":\"%#llx\","
+	printf(",\"section_count\":%zu,\"symndx\":%u,\"num_symtab\":%u,\"symtab_persisted\":%s,"
 	       "\"index\":{\"sym\":%u,\"str\":%u,\"mod\":%u,\"vers\":%u,\"info\":%u,\"pcpu\":%u,"
 	       "\"vers_ext_crc\":%u,\"vers_ext_name\":%u},\"sections\":[",
 	       r->count, klp->symndx, r->mod->core_kallsyms.num_symtab,
-	       (unsigned long long)klp->sechdrs[klp->symndx].sh_addr, r->info->index.sym,
+	       symtab_persisted(r) ? "true" : "false", r->info->index.sym,
 	       r->info->index.str, r->info->index.mod, r->info->index.vers, r->info->index.info,
 	       r->info->index.pcpu, r->info->index.vers_ext_crc, r->info->index.vers_ext_name);
 	for (i = 0; i < r->count; i++) {
@@ -158,6 +195,8 @@ void print_json(const struct report *r, const struct resolution *res)
 		       sh->sh_flags & SHF_RELA_LIVEPATCH_FLAG ? "true" : "false");
 	}
 	printf("]");
+	if (r->release)
+		print_release_json(r->release);
 	if (res)
 		print_resolution_json(res);
 	if (res && res->preflight)
@@ -168,23 +207,28 @@ void print_json(const struct report *r, const struct resolution *res)
 void print_rejection(const char *file, const char *step, int err, int json)
 {
 	const char *why = klpelf_last_error();
-	const char *check = klpelf_check_name(klpelf_last_error_check());
+	enum klpelf_check id = klpelf_last_error_check();
 
-	if (!why)
-		why = "";
+	print_rejection_why(file, step, err, id == KLPELF_CHECK_NONE ? NULL : klpelf_check_name(id),
+			    why ? why : "", json);
+}
+
+void print_rejection_why(const char *file, const char *step, int err, const char *check,
+			 const char *why, int json)
+{
 	if (json) {
-		printf("{\"file\":");
+		printf("{\"schema\":%d,\"file\":", INSPECT_JSON_SCHEMA);
 		json_string(file);
 		printf(",\"accepted\":false,\"step\":\"%s\",\"error\":%d,\"error_name\":\"%s\",\"check\":",
 		       step, err, errno_name(err));
-		if (klpelf_last_error_check() == KLPELF_CHECK_NONE)
+		if (!check)
 			printf("null");
 		else
 			json_string(check);
 		printf(",\"message\":");
 		json_string(why);
 		printf("}\n");
-	} else if (klpelf_last_error_check() != KLPELF_CHECK_NONE) {
+	} else if (check) {
 		printf("%s: rejected by %s: %s (%d) [%s]: %s\n", file, step, errno_name(err), err, check,
 		       why);
 	} else {

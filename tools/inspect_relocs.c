@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "inspect_errors.h"
 #include "inspect_output.h"
 #include "inspect_resolve.h"
 

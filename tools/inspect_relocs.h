@@ -16,9 +16,6 @@
 
 struct resolution;
 
-/* The start of the x86-64 kernel's module area (MODULES_VADDR without KASLR): the default base. */
-#define PREFLIGHT_DEFAULT_BASE 0xffffffffc0000000ULL
-
 /* One relocation, as described. */
 struct reloc_row {
 	unsigned int secndx;  /* its livepatch relocation section */
