@@ -779,9 +779,9 @@ struct klpelf_versions_cursor {
    */
   size_t index;
   /**
-   * Offset in the image of the next extended name; 0 before the first call (klpelf's).
+   * Offset of the next extended name in `__version_ext_names` (klpelf's).
    */
-  size_t next_name;
+  size_t name_at;
 };
 
 /**

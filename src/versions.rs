@@ -40,13 +40,20 @@ pub struct Version<'a> {
     pub name_offset: usize,
 }
 
+/// The extended tables: the CRCs, and the names with their offset in the file.
+#[derive(Clone, Copy)]
+struct Extended<'a> {
+    crcs: &'a [u8],
+    names: &'a [u8],
+    names_offset: usize,
+}
+
 /// The version tables of a module, found and checked as the kernel does.
 #[derive(Clone, Copy)]
 pub struct Versions<'a> {
     view: ModuleView<'a>,
-    basic: Option<&'a [u8]>,
-    basic_offset: usize,
-    ext: Option<((&'a [u8], usize), (&'a [u8], usize))>,
+    basic: Option<(&'a [u8], usize)>,
+    ext: Option<Extended<'a>>,
 }
 
 const ONLY_ONE: InspectFault = InspectFault::BadVersions {
@@ -60,28 +67,32 @@ const FEWER_NAMES: InspectFault = InspectFault::BadVersions {
 const UNTERMINATED: InspectFault =
     InspectFault::BadVersions { what: "a __versions entry's name has no NUL within its 56 bytes" };
 
+/// The length of the NUL-terminated name at `at` of `names`, if its NUL is inside.
+fn name_len(names: &[u8], at: usize) -> Option<usize> {
+    names.get(at..)?.iter().position(|&b| b == 0)
+}
+
 impl<'a> Versions<'a> {
     /// The tables of `view`'s module: `-ENOEXEC` faults where the kernel refuses the module.
     pub fn new(view: ModuleView<'a>) -> Result<Self, InspectFault> {
-        let start = |bytes: &[u8]| bytes.as_ptr() as usize - view.bytes.as_ptr() as usize;
-        let basic = view.find(b"__versions").map(|(_, _, bytes)| bytes);
-        let crcs = view.find(b"__version_ext_crcs").map(|(_, _, bytes)| bytes);
-        let names = view.find(b"__version_ext_names").map(|(_, _, bytes)| bytes);
-        let ext = match (crcs, names) {
+        let offset = |bytes: &[u8]| bytes.as_ptr() as usize - view.bytes.as_ptr() as usize;
+        let find = |name: &[u8]| view.find(name).map(|(_, _, bytes)| bytes);
+        let basic = find(b"__versions").map(|bytes| (bytes, offset(bytes)));
+        let ext = match (find(b"__version_ext_crcs"), find(b"__version_ext_names")) {
             (None, None) => None,
-            (Some(crcs), Some(names)) => Some(((crcs, start(crcs)), (names, start(names)))),
+            (Some(crcs), Some(names)) => {
+                Some(Extended { crcs, names, names_offset: offset(names) })
+            }
             _ => return Err(ONLY_ONE),
         };
-        let versions = Versions { view, basic, basic_offset: basic.map_or(0, start), ext };
         // The kernel's check: a name for every CRC.
-        if let Some(((crcs, _), (names, _))) = ext {
-            let mut rest = names;
-            for _ in 0..crcs.len() / 4 {
-                let len = rest.iter().position(|&b| b == 0).ok_or(FEWER_NAMES)?;
-                rest = &rest[len + 1..];
+        if let Some(ext) = ext {
+            let mut at = 0;
+            for _ in 0..ext.crcs.len() / 4 {
+                at += name_len(ext.names, at).ok_or(FEWER_NAMES)? + 1;
             }
         }
-        Ok(versions)
+        Ok(Versions { view, basic, ext })
     }
 
     /// Whether the module has `__versions` (the kernel's `has_crcs` for `same_magic()`).
@@ -94,79 +105,45 @@ impl<'a> Versions<'a> {
         self.ext.is_some()
     }
 
-    /// The table `check_version()` relies on: the extended one when present.
-    pub fn preferred(&self) -> Option<Table> {
-        if self.ext.is_some() {
-            Some(Table::Extended)
-        } else if self.basic.is_some() {
-            Some(Table::Basic)
-        } else {
-            None
-        }
-    }
-
-    /// Entry `index` of `table`, `Ok(None)` past the end or when the module lacks the table.
-    pub fn get(&self, table: Table, index: usize) -> Result<Option<Version<'a>>, InspectFault> {
-        match table {
-            Table::Basic => {
-                let Some(bytes) = self.basic else { return Ok(None) };
-                let Some(entry) = index
-                    .checked_mul(MODVERSION_LEN)
-                    .and_then(|at| bytes.get(at..at.checked_add(MODVERSION_LEN)?))
-                else {
-                    return Ok(None);
-                };
-                let crc = self.view.endian.u64(entry, 0);
-                let name = &entry[CRC_LEN..];
-                let len = name.iter().position(|&b| b == 0).ok_or(UNTERMINATED)?;
-                let name_offset = self.basic_offset + index * MODVERSION_LEN + CRC_LEN;
-                Ok(Some(Version { crc, name: &name[..len], name_offset }))
-            }
-            Table::Extended => {
-                let Some(((crcs, _), (names, names_offset))) = self.ext else { return Ok(None) };
-                if index >= crcs.len() / 4 {
-                    return Ok(None);
-                }
-                let crc = u64::from(self.view.endian.u32(crcs, index * 4));
-                // Proven in `new`: every CRC up to here has its name.
-                let mut at = 0;
-                for _ in 0..index {
-                    at += names[at..].iter().position(|&b| b == 0).ok_or(FEWER_NAMES)? + 1;
-                }
-                let len = names[at..].iter().position(|&b| b == 0).ok_or(FEWER_NAMES)?;
-                Ok(Some(Version {
-                    crc,
-                    name: &names[at..at + len],
-                    name_offset: names_offset + at,
-                }))
-            }
-        }
-    }
-
     /// Entries in `table` as the kernel counts them (`sh_size / 64`, `sh_size / 4`); 0 without it.
     pub fn count(&self, table: Table) -> usize {
         match table {
-            Table::Basic => self.basic.map_or(0, |bytes| bytes.len() / MODVERSION_LEN),
-            Table::Extended => self.ext.map_or(0, |((crcs, _), _)| crcs.len() / 4),
+            Table::Basic => self.basic.map_or(0, |(bytes, _)| bytes.len() / MODVERSION_LEN),
+            Table::Extended => self.ext.map_or(0, |ext| ext.crcs.len() / 4),
         }
     }
 
-    /// Entry `index` of the extended table when its name starts at `name_offset` (a cursor's
-    /// position, re-checked here), without walking the names before it.
-    pub fn extended_at(
+    /// Entry `index` of `__versions`; `Ok(None)` past the end or without the table.
+    pub fn basic(&self, index: usize) -> Result<Option<Version<'a>>, InspectFault> {
+        let Some((bytes, offset)) = self.basic else { return Ok(None) };
+        let Some(entry) = index
+            .checked_mul(MODVERSION_LEN)
+            .and_then(|at| bytes.get(at..at.checked_add(MODVERSION_LEN)?))
+        else {
+            return Ok(None);
+        };
+        let crc = self.view.endian.u64(entry, 0);
+        let len = name_len(entry, CRC_LEN).ok_or(UNTERMINATED)?;
+        let name = &entry[CRC_LEN..CRC_LEN + len];
+        Ok(Some(Version { crc, name, name_offset: offset + index * MODVERSION_LEN + CRC_LEN }))
+    }
+
+    /// Entry `index` of the extended tables, its name starting `name_at` bytes into
+    /// `__version_ext_names` (a walk's position: 0 for the first entry, then one past the previous
+    /// name's NUL); `Ok(None)` past the end or without the tables.
+    pub fn extended(
         &self,
         index: usize,
-        name_offset: usize,
+        name_at: usize,
     ) -> Result<Option<Version<'a>>, InspectFault> {
-        let Some(((crcs, _), (names, names_offset))) = self.ext else { return Ok(None) };
-        if index >= crcs.len() / 4 {
+        let Some(ext) = self.ext else { return Ok(None) };
+        if index >= ext.crcs.len() / 4 {
             return Ok(None);
         }
-        let at = name_offset.checked_sub(names_offset).filter(|&at| at <= names.len());
-        let Some(at) = at else { return self.get(Table::Extended, index) };
-        let len = names[at..].iter().position(|&b| b == 0).ok_or(FEWER_NAMES)?;
-        let crc = u64::from(self.view.endian.u32(crcs, index * 4));
-        Ok(Some(Version { crc, name: &names[at..at + len], name_offset }))
+        let len = name_len(ext.names, name_at).ok_or(FEWER_NAMES)?;
+        let crc = u64::from(self.view.endian.u32(ext.crcs, index * 4));
+        let name = &ext.names[name_at..name_at + len];
+        Ok(Some(Version { crc, name, name_offset: ext.names_offset + name_at }))
     }
 }
 

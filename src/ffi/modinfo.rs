@@ -139,8 +139,8 @@ pub const KLPELF_VERSIONS_EXTENDED: c_int = 2;
 pub struct KlpelfVersionsCursor {
     /// Index of the next entry (klpelf's).
     pub index: usize,
-    /// Offset in the image of the next extended name; 0 before the first call (klpelf's).
-    pub next_name: usize,
+    /// Offset of the next extended name in `__version_ext_names` (klpelf's).
+    pub name_at: usize,
 }
 
 /// One imported symbol's version: its CRC and name. `name` points into the caller's image and is
@@ -250,13 +250,13 @@ pub unsafe extern "C" fn klpelf_versions_next(
         let at = unsafe { cursor.read() };
         let v = Versions::new(ModuleView::parse(image)?)?;
         let found = match table {
-            Table::Basic => v.get(table, at.index)?,
-            Table::Extended => v.extended_at(at.index, at.next_name)?,
+            Table::Basic => v.basic(at.index)?,
+            Table::Extended => v.extended(at.index, at.name_at)?,
         };
         let Some(found) = found else { return Ok(0) };
         let next = KlpelfVersionsCursor {
             index: at.index + 1,
-            next_name: found.name_offset + found.name.len() + 1,
+            name_at: at.name_at + found.name.len() + 1,
         };
         // SAFETY: both are non-NULL and valid for writes by the caller's contract; written only
         // now that the entry was found.
