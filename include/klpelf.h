@@ -519,47 +519,6 @@ struct klpelf_load_info {
 };
 
 /**
- * An appended module signature, as `klpelf_module_signature()` reports it. A signed module file is
- * the ELF part, then the signature (a PKCS#7 message), then the 12-byte `struct module_signature`,
- * then the 28-byte marker `"~Module signature appended~\n"`, as the kernel's `scripts/sign-file`
- * writes it. klpelf reports only PKCS#7 signatures (the only kind the kernel accepts); it does not
- * verify them.
- */
-struct klpelf_signature {
-  /**
-   * Offset of the signature in the image. The module's ELF part is the `sig_offset` bytes before
-   * it: the `len` that `klpelf_setup_load_info()` stores.
-   */
-  size_t sig_offset;
-  /**
-   * Length of the signature in bytes (the trailer's big-endian `sig_len`, in host byte order).
-   * The signature occupies `[sig_offset, sig_offset + sig_len)`; the 12-byte
-   * `struct module_signature` and the marker follow it up to the end of the image.
-   */
-  unsigned int sig_len;
-  /**
-   * Public-key algorithm (`algo`); 0 for PKCS#7, where the message names it.
-   */
-  unsigned char algo;
-  /**
-   * Digest algorithm (`hash`); 0 for PKCS#7.
-   */
-  unsigned char hash;
-  /**
-   * Key identifier type (`id_type`): always 2 (`PKEY_ID_PKCS7`) in a reported signature.
-   */
-  unsigned char id_type;
-  /**
-   * Length of the signer's name (`signer_len`); 0 for PKCS#7.
-   */
-  unsigned char signer_len;
-  /**
-   * Length of the key identifier (`key_id_len`); 0 for PKCS#7.
-   */
-  unsigned char key_id_len;
-};
-
-/**
  * Where one section of a livepatch module is placed.
  */
 struct klpelf_section_place {
@@ -857,6 +816,98 @@ struct klpelf_allocator {
   void *ctx;
 };
 
+/**
+ * An appended module signature, as `klpelf_module_signature()` reports it. A signed module file is
+ * the ELF part, then the signature (a PKCS#7 message), then the 12-byte `struct module_signature`,
+ * then the 28-byte marker `"~Module signature appended~\n"`, as the kernel's `scripts/sign-file`
+ * writes it. klpelf reports only PKCS#7 signatures (the only kind the kernel accepts); it does not
+ * verify them.
+ */
+struct klpelf_signature {
+  /**
+   * Offset of the signature in the image. The module's ELF part is the `sig_offset` bytes before
+   * it: the `len` that `klpelf_setup_load_info()` stores.
+   */
+  size_t sig_offset;
+  /**
+   * Length of the signature in bytes (the trailer's big-endian `sig_len`, in host byte order).
+   * The signature occupies `[sig_offset, sig_offset + sig_len)`; the 12-byte
+   * `struct module_signature` and the marker follow it up to the end of the image.
+   */
+  unsigned int sig_len;
+  /**
+   * Public-key algorithm (`algo`); 0 for PKCS#7, where the message names it.
+   */
+  unsigned char algo;
+  /**
+   * Digest algorithm (`hash`); 0 for PKCS#7.
+   */
+  unsigned char hash;
+  /**
+   * Key identifier type (`id_type`): always 2 (`PKEY_ID_PKCS7`) in a reported signature.
+   */
+  unsigned char id_type;
+  /**
+   * Length of the signer's name (`signer_len`); 0 for PKCS#7.
+   */
+  unsigned char signer_len;
+  /**
+   * Length of the key identifier (`key_id_len`); 0 for PKCS#7.
+   */
+  unsigned char key_id_len;
+};
+
+/**
+ * What kmod's `modinfo` shows of a module's appended PKCS#7 signature (its first signer), filled
+ * by `klpelf_signature_details()`. The byte pointers point into the caller's image and are valid
+ * as long as it is; the `*_name` strings are static, NUL-terminated.
+ */
+struct klpelf_signature_details {
+  /**
+   * `"PKCS#7"`: the signature's kind, kmod's `sig_id`.
+   */
+  const char *id_type_name;
+  /**
+   * The signing certificate's issuer CommonName, kmod's `signer` (not NUL-terminated; its
+   * length is `signer_len`; 0 when the signer is named by subject key identifier or its issuer
+   * has no CommonName).
+   */
+  const uint8_t *signer;
+  /**
+   * Length of `signer` in bytes.
+   */
+  size_t signer_len;
+  /**
+   * The signing certificate's serial number (big-endian, without leading zero bytes), or its
+   * subject key identifier when the signer is named by it: kmod's `sig_key`, which prints it as
+   * colon-separated hexadecimal bytes.
+   */
+  const uint8_t *key_id;
+  /**
+   * Length of `key_id` in bytes.
+   */
+  size_t key_id_len;
+  /**
+   * The digest algorithm as kmod's `sig_hashalgo` names it: `"sha256"`, `"sha384"`,
+   * `"sha512"`, `"sha224"`, `"sha1"`, `"md5"`, `"sha3-256"`, ...; `"unknown"` for an OID klpelf
+   * does not know.
+   */
+  const char *hash_algo_name;
+  /**
+   * The public-key algorithm as the kernel names it: `"rsa"` or `"ecdsa"`; `"unknown"` for an
+   * algorithm the kernel does not accept in a module signature.
+   */
+  const char *pkey_algo_name;
+  /**
+   * The signature value (the SignerInfo's signature OCTET STRING contents), kmod's `signature`.
+   */
+  const uint8_t *signature;
+  /**
+   * Length of `signature` in bytes.
+   */
+  size_t signature_len;
+};
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -1110,25 +1161,6 @@ int klpelf_prepare_module(struct klpelf_module *mod,
  * `core_kallsyms` the caller built itself must be freed by the caller and cleared first).
  */
 void klpelf_release_module(struct klpelf_module *mod);
-
-/**
- * Finds the module signature appended to `image` (`len` bytes of a module file), as the kernel's
- * `mod_verify_sig()` / `mod_check_sig()` read it, and describes it in `*out`. Nothing is verified.
- *
- * Returns 0 on success. On failure `*out` is unchanged, `klpelf_last_error()` says why, and the
- * return value is:
- * - `-ENODATA`: the image does not end with the marker `"~Module signature appended~\n"`: unsigned;
- * - `-EBADMSG`: the trailer is malformed: no room for `struct module_signature`, a `sig_len` that
- *   leaves no module bytes, or a PKCS#7 trailer with a non-zero `algo`, `hash`, `signer_len`,
- *   `key_id_len` or padding byte (the kernel's verdicts);
- * - `-ENOPKG`: the signature is not PKCS#7 (`id_type` other than 2), which the kernel refuses as
- *   unsupported;
- * - `-EINVAL`: `image` or `out` is NULL, or `len` exceeds `PTRDIFF_MAX`.
- *
- * # Safety
- * Non-NULL pointers must be valid: `image` for reads of `len` bytes, `out` for writes.
- */
-int klpelf_module_signature(const void *image, size_t len, struct klpelf_signature *out);
 
 /**
  * Applies one livepatch relocation section, as the kernel's `klp_apply_section_relocs()` does
@@ -1528,6 +1560,43 @@ const char *klpelf_check_name(int check);
  * the header it was built with). A static string; do not free it.
  */
 const char *klpelf_version(void);
+
+/**
+ * Finds the module signature appended to `image` (`len` bytes of a module file), as the kernel's
+ * `mod_verify_sig()` / `mod_check_sig()` read it, and describes it in `*out`. Nothing is verified.
+ *
+ * Returns 0 on success. On failure `*out` is unchanged, `klpelf_last_error()` says why, and the
+ * return value is:
+ * - `-ENODATA`: the image does not end with the marker `"~Module signature appended~\n"`: unsigned;
+ * - `-EBADMSG`: the trailer is malformed: no room for `struct module_signature`, a `sig_len` that
+ *   leaves no module bytes, or a PKCS#7 trailer with a non-zero `algo`, `hash`, `signer_len`,
+ *   `key_id_len` or padding byte (the kernel's verdicts);
+ * - `-ENOPKG`: the signature is not PKCS#7 (`id_type` other than 2), which the kernel refuses as
+ *   unsupported;
+ * - `-EINVAL`: `image` or `out` is NULL, or `len` exceeds `PTRDIFF_MAX`.
+ *
+ * # Safety
+ * Non-NULL pointers must be valid: `image` for reads of `len` bytes, `out` for writes.
+ */
+int klpelf_module_signature(const void *image, size_t len, struct klpelf_signature *out);
+
+/**
+ * Reads the PKCS#7 message appended to `image` (`len` bytes of a module file) and describes its
+ * first signer in `*out`, as kmod's `modinfo` shows it (`sig_id`, `signer`, `sig_key`,
+ * `sig_hashalgo`, `signature`). Nothing is verified: see `klpelf_verify_signature()`.
+ *
+ * Returns 0 on success. On failure `*out` is unchanged, `klpelf_last_error()` says why, and the
+ * return value is:
+ * - `-ENODATA`: the image carries no appended signature;
+ * - `-EBADMSG`: the trailer is malformed (as for `klpelf_module_signature()`), or the PKCS#7
+ *   message is: not DER, not a SignedData, or without a SignerInfo (the message names the part);
+ * - `-ENOPKG`: the signature is not PKCS#7 (`id_type` other than 2);
+ * - `-EINVAL`: `image` or `out` is NULL, or `len` exceeds `PTRDIFF_MAX`.
+ *
+ * # Safety
+ * Non-NULL pointers must be valid: `image` for reads of `len` bytes, `out` for writes.
+ */
+int klpelf_signature_details(const void *image, size_t len, struct klpelf_signature_details *out);
 
 /**
  * Loads a kernel's symbol map from a `System.map` or `/proc/kallsyms` file: lines of

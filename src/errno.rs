@@ -47,6 +47,19 @@ pub(crate) const EBADMSG: c_int = ARCH[4];
 /// State not recoverable: a bug in klpelf, caught at the C boundary.
 pub(crate) const ENOTRECOVERABLE: c_int = ARCH[5];
 
+/// The architecture's `ENOKEY` and `EKEYREJECTED`, in that order.
+#[cfg(not(any(target_arch = "mips64", target_arch = "sparc64")))]
+const ARCH_KEYS: [c_int; 2] = [126, 129];
+#[cfg(target_arch = "mips64")]
+const ARCH_KEYS: [c_int; 2] = [161, 164];
+#[cfg(target_arch = "sparc64")]
+const ARCH_KEYS: [c_int; 2] = [128, 131];
+
+/// Required key not available: no given key made a module's signature.
+pub(crate) const ENOKEY: c_int = ARCH_KEYS[0];
+/// Key was rejected by service: a module signature that does not verify.
+pub(crate) const EKEYREJECTED: c_int = ARCH_KEYS[1];
+
 #[cfg(all(test, feature = "std"))]
 mod tests {
     #[test]
@@ -65,6 +78,8 @@ mod tests {
             super::ENOPKG,
             super::EBADMSG,
             super::ENOTRECOVERABLE,
+            super::ENOKEY,
+            super::EKEYREJECTED,
         ];
         let libc = [
             libc::EIO,
@@ -80,6 +95,8 @@ mod tests {
             libc::ENOPKG,
             libc::EBADMSG,
             libc::ENOTRECOVERABLE,
+            libc::ENOKEY,
+            libc::EKEYREJECTED,
         ];
         assert_eq!(ours, libc);
     }

@@ -13,7 +13,7 @@ use crate::decompress::StreamFault;
 use crate::errno;
 use crate::inspect_view::InspectFault;
 use crate::rejection::Rejection;
-use crate::signature::{SignatureError, SignatureFault};
+use crate::signature::{Pkcs7Fault, SignatureError, SignatureFault, VerifyError};
 
 /// Every failure the library reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +58,12 @@ pub enum Error {
     BadSignature(SignatureFault),
     /// The appended signature is not PKCS#7 (`-ENOPKG`, as the kernel's `mod_check_sig()`).
     UnsupportedSignature { id_type: u8 },
+    /// The appended PKCS#7 message is malformed (`-EBADMSG`, as the kernel's
+    /// `pkcs7_parse_message()`).
+    BadPkcs7(Pkcs7Fault),
+    /// A signature that does not verify, or that no given key made (`-ENOKEY`, `-EKEYREJECTED`,
+    /// `-ENOPKG`, as the kernel's `verify_pkcs7_signature()`).
+    Verify(VerifyError),
     /// The module has no name: `load_info.name` is NULL (no `name=` in `.modinfo`) or empty.
     NoName,
     /// The module's name does not fit `struct module`'s `name` with its NUL.
@@ -109,6 +115,8 @@ impl Error {
             Error::Unsigned => errno::ENODATA,
             Error::BadSignature(_) => errno::EBADMSG,
             Error::UnsupportedSignature { .. } => errno::ENOPKG,
+            Error::BadPkcs7(_) => errno::EBADMSG,
+            Error::Verify(ref error) => return error.errno(),
             Error::NameTooLong { .. } => errno::ENAMETOOLONG,
             Error::OutOfMemory { .. } | Error::NoAllocator { .. } => errno::ENOMEM,
             Error::AllocatorBusy { .. } => errno::EBUSY,
@@ -125,6 +133,7 @@ impl From<SignatureError> for Error {
             SignatureError::UnsupportedSignature { id_type } => {
                 Error::UnsupportedSignature { id_type }
             }
+            SignatureError::BadPkcs7(fault) => Error::BadPkcs7(fault),
         }
     }
 }
@@ -171,6 +180,10 @@ impl fmt::Display for Error {
                 f,
                 "signature: id_type {id_type} is not PKCS#7 (2), which is all the kernel accepts"
             ),
+            Error::BadPkcs7(Pkcs7Fault(what)) => {
+                write!(f, "signature: malformed PKCS#7 message: {what}")
+            }
+            Error::Verify(ref error) => write!(f, "signature: {error}"),
             Error::NoName => f.write_str(
                 "the module has no name (info->name is NULL or empty: no name= in .modinfo)",
             ),

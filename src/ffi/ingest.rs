@@ -1,14 +1,13 @@
 //! Module images to `struct load_info` and `struct module`: the kernel's ELF checks
-//! (`klpelf_setup_load_info()`), `.modinfo`, the preparation of `struct module` and its release,
-//! and the appended signature.
+//! (`klpelf_setup_load_info()`), `.modinfo`, and the preparation of `struct module` and its
+//! release. (The appended signature's exports are in `signature`.)
 
 use core::ffi::{c_char, c_int, c_uint, c_void};
-use core::ptr;
 
 use super::{boundary, bytes, c_str, non_null};
 use crate::error::Error;
-use crate::layout::{KlpelfSignature, LoadInfo, Module};
-use crate::{load_info, prepare, signature};
+use crate::layout::{LoadInfo, Module};
+use crate::{load_info, prepare};
 
 /// Flag for `klpelf_setup_load_info()`: accept extended section numbering (`e_shnum == 0` with the
 /// count in section 0's `sh_size`; `e_shstrndx == SHN_XINDEX` with the index in section 0's
@@ -175,52 +174,5 @@ pub unsafe extern "C" fn klpelf_release_module(r#mod: *mut Module) {
             unsafe { prepare::release(module) };
         }
         Ok(())
-    })
-}
-
-/// Finds the module signature appended to `image` (`len` bytes of a module file), as the kernel's
-/// `mod_verify_sig()` / `mod_check_sig()` read it, and describes it in `*out`. Nothing is verified.
-///
-/// Returns 0 on success. On failure `*out` is unchanged, `klpelf_last_error()` says why, and the
-/// return value is:
-/// - `-ENODATA`: the image does not end with the marker `"~Module signature appended~\n"`: unsigned;
-/// - `-EBADMSG`: the trailer is malformed: no room for `struct module_signature`, a `sig_len` that
-///   leaves no module bytes, or a PKCS#7 trailer with a non-zero `algo`, `hash`, `signer_len`,
-///   `key_id_len` or padding byte (the kernel's verdicts);
-/// - `-ENOPKG`: the signature is not PKCS#7 (`id_type` other than 2), which the kernel refuses as
-///   unsupported;
-/// - `-EINVAL`: `image` or `out` is NULL, or `len` exceeds `PTRDIFF_MAX`.
-///
-/// # Safety
-/// Non-NULL pointers must be valid: `image` for reads of `len` bytes, `out` for writes.
-#[no_mangle]
-pub unsafe extern "C" fn klpelf_module_signature(
-    image: *const c_void,
-    len: usize,
-    out: *mut KlpelfSignature,
-) -> c_int {
-    boundary(|| {
-        if out.is_null() {
-            return Err(Error::NullArgument("out"));
-        }
-        // SAFETY: the caller's contract for `image`.
-        let image = unsafe { bytes(image.cast::<u8>(), len, "image") }?;
-        let found = signature::find(image)?;
-        let KlpelfSignature { sig_offset, sig_len, algo, hash, id_type, signer_len, key_id_len } =
-            found;
-        // SAFETY: `out` is non-NULL and valid for writes by the caller's contract. Zeroed first and
-        // written field by field, so that its padding reads as zeros (a copy of the Rust value
-        // would leave it undefined for a caller that compares the struct with memcmp).
-        unsafe {
-            out.write_bytes(0, 1);
-            ptr::addr_of_mut!((*out).sig_offset).write(sig_offset);
-            ptr::addr_of_mut!((*out).sig_len).write(sig_len);
-            ptr::addr_of_mut!((*out).algo).write(algo);
-            ptr::addr_of_mut!((*out).hash).write(hash);
-            ptr::addr_of_mut!((*out).id_type).write(id_type);
-            ptr::addr_of_mut!((*out).signer_len).write(signer_len);
-            ptr::addr_of_mut!((*out).key_id_len).write(key_id_len);
-        }
-        Ok(0)
     })
 }

@@ -3,7 +3,8 @@
 //! owns; `ingest`: module images to `load_info` and `struct module`; `livepatch`: the livepatch
 //! names and relocation walk; `modinfo`: a module file's `.modinfo` entries, symbol versions and
 //! version magic, for any architecture; `klp_relocs`: applying and clearing livepatch relocations;
-//! `symbol_map`: a kernel's symbol map;
+//! `symbol_map`: a kernel's symbol map; `signature`: the appended module signature, read and
+//! verified;
 //! `runtime`: allocator, errors, version). Each export checks its pointers, turns them into
 //! borrowed views, makes one call into the safe core and maps the result. Every export runs inside
 //! `boundary`, the one place where panics are caught, so no unwinding ever reaches C.
@@ -15,6 +16,7 @@ mod livepatch;
 mod modinfo;
 mod persist;
 mod runtime;
+mod signature;
 mod symbol_map;
 
 pub use image::*;
@@ -24,6 +26,7 @@ pub use livepatch::*;
 pub use modinfo::*;
 pub use persist::*;
 pub use runtime::*;
+pub use signature::*;
 pub use symbol_map::*;
 
 use core::ffi::{c_char, c_int, c_void};

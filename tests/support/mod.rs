@@ -10,6 +10,8 @@
 //!   the caller's structs);
 //! - [`alloc`]: callers' allocators (counting, failing, misaligned) and the lock that runs the
 //!   tests that allocate one at a time;
+//! - [`signing`]: modules signed by the kernel's `sign-file` with fresh keys, and OpenSSL's view
+//!   of their signatures;
 //! - [`fuzz_targets`]: the bodies of the fuzz targets, replayed by `tests/fuzz_replay.rs`.
 
 #![allow(dead_code)]
@@ -21,3 +23,4 @@ pub mod elf;
 pub mod fuzz_targets;
 pub mod image;
 pub mod objects;
+pub mod signing;

@@ -3,12 +3,18 @@
 //!
 //! A signed module, as `scripts/sign-file` writes it, is
 //! `ELF part | signature (sig_len bytes, PKCS#7) | struct module_signature (12 bytes) | marker (28)`.
-//! klpelf never verifies a signature; it only finds it, like a kernel that does not enforce
-//! signatures would before its ELF checks.
+//! Finding it ([`find`], [`module_len`]) is what a kernel that does not enforce signatures does
+//! before its ELF checks. [`details`] reads the PKCS#7 message ([`pkcs7`]) as kmod's `modinfo`
+//! shows it; with the `verify` feature, [`verify`] checks it against certificates ([`certs`]) as
+//! the kernel's `mod_verify_sig()` does.
 
 use core::fmt;
 
 use crate::layout::KlpelfSignature;
+
+pub mod pkcs7;
+
+pub use pkcs7::{HashAlgo, Pkcs7Fault, PkeyAlgo};
 
 /// The marker that ends a signed module (`MODULE_SIG_STRING`).
 const MARKER: &[u8] = b"~Module signature appended~\n";
@@ -32,6 +38,54 @@ pub enum SignatureError {
         /// The trailer's `id_type`.
         id_type: u8,
     },
+    /// The PKCS#7 message is malformed, or has no signer (`-EBADMSG`, as the kernel's
+    /// `pkcs7_parse_message()`).
+    BadPkcs7(Pkcs7Fault),
+}
+
+/// Why a module's signature was not accepted, in the kernel's terms (`verify_pkcs7_signature()`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerifyError {
+    /// No given key is the signer's (`-ENOKEY`): none has the signer's issuer and serial number,
+    /// or subject key identifier.
+    NoKey {
+        /// How many keys were tried.
+        keys: usize,
+    },
+    /// The signature does not verify, or the message is not a valid module signature
+    /// (`-EKEYREJECTED`): why.
+    Rejected(&'static str),
+    /// An algorithm klpelf (or the kernel) does not implement (`-ENOPKG`): which.
+    Unsupported(&'static str),
+    /// The certificate set holds no key (`-EINVAL`).
+    NoKeys,
+}
+
+impl VerifyError {
+    /// The negative errno value the kernel returns.
+    pub fn errno(&self) -> core::ffi::c_int {
+        -match self {
+            VerifyError::NoKey { .. } => crate::errno::ENOKEY,
+            VerifyError::Rejected(_) => crate::errno::EKEYREJECTED,
+            VerifyError::Unsupported(_) => crate::errno::ENOPKG,
+            VerifyError::NoKeys => crate::errno::EINVAL,
+        }
+    }
+}
+
+impl fmt::Display for VerifyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            VerifyError::NoKey { keys } => write!(
+                f,
+                "no key for the signer: none of the {keys} given key(s) has its issuer and serial \
+                 number or subject key identifier (-ENOKEY)"
+            ),
+            VerifyError::Rejected(why) => write!(f, "rejected: {why} (-EKEYREJECTED)"),
+            VerifyError::Unsupported(what) => write!(f, "unsupported: {what} (-ENOPKG)"),
+            VerifyError::NoKeys => f.write_str("the certificate set holds no key"),
+        }
+    }
 }
 
 /// Why a signature trailer is malformed (the kernel's `-EBADMSG` cases).
@@ -121,6 +175,55 @@ pub fn find(image: &[u8]) -> Result<KlpelfSignature, SignatureError> {
         return Err(SignatureError::BadSignature(SignatureFault::NonZeroParams { params }));
     }
     Ok(KlpelfSignature { sig_offset, sig_len, algo, hash, id_type, signer_len, key_id_len })
+}
+
+/// What kmod's `modinfo` shows of a module's signature: its first signer, every slice borrowed
+/// from the image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Details<'a> {
+    /// The issuer's CommonName (empty when the signer is named by key identifier, or its issuer
+    /// has no CommonName).
+    pub signer: &'a [u8],
+    /// The issuer's serial number (without leading zero bytes), or the subject key identifier.
+    pub key_id: &'a [u8],
+    /// The digest algorithm, `None` when unknown.
+    pub hash: Option<HashAlgo>,
+    /// The public-key algorithm, `None` when unknown.
+    pub pkey: Option<PkeyAlgo>,
+    /// The signature bytes (the `encryptedDigest` OCTET STRING's contents).
+    pub signature: &'a [u8],
+}
+
+/// The PKCS#7 message appended to `image`: the `sig_len` bytes before the trailer.
+///
+/// Errors: as [`find`].
+pub fn pkcs7_bytes(image: &[u8]) -> Result<(KlpelfSignature, &[u8]), SignatureError> {
+    let found = find(image)?;
+    let end = found.sig_offset + found.sig_len as usize;
+    let bytes = image.get(found.sig_offset..end).ok_or(SignatureError::BadSignature(
+        SignatureFault::SigLenTooLarge { sig_len: found.sig_len, room: found.sig_offset },
+    ))?;
+    Ok((found, bytes))
+}
+
+/// The signature of `image` as kmod's `modinfo` shows it (its first signer).
+///
+/// Errors: as [`find`], and [`SignatureError::BadPkcs7`] when the PKCS#7 message is malformed or
+/// has no signer.
+pub fn details(image: &[u8]) -> Result<Details<'_>, SignatureError> {
+    let (_, bytes) = pkcs7_bytes(image)?;
+    let message = pkcs7::Message::parse(bytes).map_err(SignatureError::BadPkcs7)?;
+    let signer = message
+        .signers()
+        .next()
+        .ok_or(SignatureError::BadPkcs7(Pkcs7Fault("the message has no SignerInfo")))?;
+    Ok(Details {
+        signer: signer.issuer_common_name().unwrap_or_default(),
+        key_id: signer.key_id(),
+        hash: signer.hash,
+        pkey: signer.pkey,
+        signature: signer.signature,
+    })
 }
 
 /// Length of the part of `image` that the ELF checks see, as the kernel's `module_sig_check()` leaves
