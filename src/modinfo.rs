@@ -63,11 +63,12 @@ pub fn section<'a>(view: &ModuleView<'a>) -> Option<(usize, &'a [u8])> {
 }
 
 /// An entry split as kmod's `kmod_module_get_info()` splits it: the tag before the first `=` and
-/// the value after it; an entry without `=` is all tag, with an empty value.
+/// the value after it; an entry without `=` is all tag, with an empty value (the empty slice at
+/// the entry's end, so that it too points into the section).
 pub fn split(text: &[u8]) -> (&[u8], &[u8]) {
     match text.iter().position(|&b| b == b'=') {
         Some(at) => (&text[..at], &text[at + 1..]),
-        None => (text, &[]),
+        None => text.split_at(text.len()),
     }
 }
 
@@ -115,7 +116,9 @@ mod tests {
     fn entries_split_at_the_first_equals_sign() {
         assert_eq!(split(b"license=GPL"), (&b"license"[..], &b"GPL"[..]));
         assert_eq!(split(b"a=b=c"), (&b"a"[..], &b"b=c"[..]));
-        assert_eq!(split(b"flag"), (&b"flag"[..], &b""[..]));
+        let flag = b"flag";
+        assert_eq!(split(flag), (&b"flag"[..], &b""[..]));
+        assert_eq!(split(flag).1.as_ptr(), flag[4..].as_ptr(), "the empty value points after it");
         assert_eq!(split(b"=v"), (&b""[..], &b"v"[..]));
     }
 

@@ -18,28 +18,9 @@ use klpelf::ffi::{
 };
 use support::api::last_error;
 
-/// What a module's build leaves in those sections (`modpost`'s `.mod.c` and `MODULE_INFO()`),
-/// with two entries of one tag, an entry without `=` and NUL padding between entries.
-const SOURCE: &str = r#"
-struct modversion_info { unsigned long crc; char name[64 - sizeof(unsigned long)]; };
-#define INFO(id, text) \
-    static const char id[] __attribute__((used, section(".modinfo"), aligned(1))) = text
-INFO(a, "license=GPL");
-INFO(b, "alias=first");
-INFO(c, "alias=second");
-INFO(d, "\0\0\0flag");
-INFO(e, "vermagic=7.2.0-1-s390x SMP mod_unload modversions ");
-INFO(f, "name=demo");
-static const struct modversion_info versions[]
-    __attribute__((used, section("__versions"), aligned(8))) = {
-    { 0x1234abcdUL, "module_layout" },
-    { 0x89abcdefUL, "_printk" },
-};
-static const unsigned int ext_crcs[]
-    __attribute__((used, section("__version_ext_crcs"), aligned(4))) = { 0xfeedf00d, 0x0badcafe };
-static const char ext_names[] __attribute__((used, section("__version_ext_names"), aligned(1))) =
-    "a_symbol_name_longer_than_the_fifty_six_bytes_of_a_modversion_info_entry\0_printk";
-"#;
+/// The source: `.modinfo` entries, `__versions` and the extended tables, as a module's build
+/// leaves them.
+const SOURCE: &str = include_str!("fixtures/inspect_versions.c");
 
 const ENTRIES: &[(&str, &str)] = &[
     ("license", "GPL"),

@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""Benchmark: `klpelf-inspect --modinfo` against kmod's `modinfo` over every module of a real
+Debian kernel package (sid's linux-modules-7.2.*-cloud-amd64 unless told otherwise, fetched with
+tests/packages/fetch.py into the cache), and prints the BENCHMARKS.md section.
+
+Both programs get the same files in the same batches (200 paths a process, as
+tests/kmod/modinfo_diff.py runs them), their output thrown away; both decompress each .ko.xz and
+print the same bytes (the differential test proves it). A round runs kmod then klpelf, or klpelf
+then kmod (alternating), over the whole package; the report gives the median wall time over the
+rounds with the fastest and slowest round, and the median of the per-round ratios.
+
+    benches/modinfo_vs_kmod.py --inspect build/klpelf-inspect --cache build/packages [--rounds 5]
+"""
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "packages"))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "kmod"))
+
+import fetch  # noqa: E402
+from modinfo_diff import BATCH, modules  # noqa: E402
+
+
+def whole_package(argv0, files):
+    """Seconds to run argv0 over every file, BATCH paths a process."""
+    start = time.perf_counter()
+    for at in range(0, len(files), BATCH):
+        subprocess.run([*argv0, *files[at:at + BATCH]], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, check=False)
+    return time.perf_counter() - start
+
+
+def first_line(argv):
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, check=False).stdout
+        return out.splitlines()[0] if out else "?"
+    except OSError:
+        return "?"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    ap.add_argument("--inspect", required=True)
+    ap.add_argument("--cache", required=True)
+    ap.add_argument("--suite", default="sid")
+    ap.add_argument("--arch")
+    ap.add_argument("--package", default=r"linux-modules-7\.2\..*-cloud-amd64")
+    ap.add_argument("--rounds", type=int, default=5)
+    args = ap.parse_args()
+    if not shutil.which("modinfo"):
+        print("skipped: kmod's modinfo is not installed")
+        return 0
+    root, why = fetch.fetch(args.cache, args.suite, args.package, args.arch)
+    if not root:
+        print(f"skipped: {why}")
+        return 0
+    files = modules(root)
+    kmod = ["modinfo"]
+    ours = [args.inspect, "--modinfo"]
+    # One untimed pass each: the files in the page cache for both.
+    whole_package(kmod, files)
+    whole_package(ours, files)
+    before = os.getloadavg()
+    times = {"kmod": [], "klpelf": []}
+    ratios = []
+    for r in range(args.rounds):
+        order = [("kmod", kmod), ("klpelf", ours)]
+        if r % 2:
+            order.reverse()
+        got = {name: whole_package(argv, files) for name, argv in order}
+        for name, seconds in got.items():
+            times[name].append(seconds)
+        ratios.append(got["klpelf"] / got["kmod"])
+    after = os.getloadavg()
+
+    def span(values, unit):
+        return (f"{statistics.median(values):.3f}{unit} "
+                f"[{min(values):.3f}{unit}, {max(values):.3f}{unit}]")
+
+    package = os.path.basename(root)
+    kernel = platform.release()
+    cpu = "?"
+    if os.path.exists("/proc/cpuinfo"):
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            cpu = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), "?")
+    print(f"""## modinfo: a whole kernel package, klpelf-inspect --modinfo against kmod's modinfo
+
+Written by `benches/modinfo_vs_kmod.py` (not by `scripts/bench`): {len(files)} modules of
+`{package}` (`.ko.xz`, signed), {BATCH} paths a process for both programs, output discarded;
+both decompress every module and print the same bytes (`tests/kmod/modinfo_diff.py`). Median
+wall time of {args.rounds} rounds over the whole package [fastest, slowest round]; the ratio is
+taken within each round, then the median [smallest, largest].
+
+| program | whole package | per module |
+|---|---|---|
+| kmod `modinfo` ({first_line(["modinfo", "--version"])}) | {span(times["kmod"], " s")} | {statistics.median(times["kmod"]) / len(files) * 1e6:.0f} µs |
+| `klpelf-inspect --modinfo` | {span(times["klpelf"], " s")} | {statistics.median(times["klpelf"]) / len(files) * 1e6:.0f} µs |
+| ratio klpelf / kmod | {statistics.median(ratios):.2f}× [{min(ratios):.2f}×, {max(ratios):.2f}×] | |
+
+Machine: {cpu}, {os.cpu_count()} logical cores, Linux {kernel}; load average before
+{before[0]:.2f} {before[1]:.2f} {before[2]:.2f}, after {after[0]:.2f} {after[1]:.2f} {after[2]:.2f}
+(the machine was shared with other work); {time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}.
+""")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
