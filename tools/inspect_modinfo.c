@@ -286,7 +286,7 @@ static int modinfo_json(const char *name, const void *image, size_t len)
 	struct klpelf_versions_info vi;
 	struct klpelf_signature_details d;
 	const char *sep = "";
-	int rc;
+	int rc, status = INSPECT_OK;
 
 	printf("{\"schema\":%d,\"file\":", INSPECT_JSON_SCHEMA);
 	json_string(name);
@@ -301,6 +301,7 @@ static int modinfo_json(const char *name, const void *image, size_t len)
 	}
 	printf("]");
 	if (rc < 0) {
+		status = INSPECT_REJECTED; /* as the text output's "could not get modinfo" */
 		printf(",\"modinfo_error\":{\"errno\":\"%s\",\"message\":", errno_name(rc));
 		json_string(klpelf_last_error());
 		putchar('}');
@@ -328,6 +329,7 @@ static int modinfo_json(const char *name, const void *image, size_t len)
 			printf("null");
 		putchar('}');
 	} else {
+		printf("null");
 		rc = -1;
 	}
 	if (rc < 0) {
@@ -353,7 +355,7 @@ static int modinfo_json(const char *name, const void *image, size_t len)
 		printf("null");
 	}
 	printf("}\n");
-	return INSPECT_OK;
+	return status;
 }
 
 static int modinfo_file(struct inspect_run *run, const char *name, struct klpelf_image *img)
