@@ -14,6 +14,7 @@ rounds with the fastest and slowest round, and the median of the per-round ratio
 import argparse
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -28,13 +29,19 @@ import fetch  # noqa: E402
 from modinfo_diff import BATCH, modules  # noqa: E402
 
 
+def cpu_of_children():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def whole_package(argv0, files):
-    """Seconds to run argv0 over every file, BATCH paths a process."""
-    start = time.perf_counter()
+    """(wall seconds, CPU seconds: user + system) to run argv0 over every file, BATCH paths a
+    process. On a shared machine the CPU time is the steadier figure."""
+    start, cpu = time.perf_counter(), cpu_of_children()
     for at in range(0, len(files), BATCH):
         subprocess.run([*argv0, *files[at:at + BATCH]], stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, check=False)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, cpu_of_children() - cpu
 
 
 def first_line(argv):
@@ -69,15 +76,18 @@ def main():
     whole_package(ours, files)
     before = os.getloadavg()
     times = {"kmod": [], "klpelf": []}
-    ratios = []
+    cpus = {"kmod": [], "klpelf": []}
+    ratios, cpu_ratios = [], []
     for r in range(args.rounds):
         order = [("kmod", kmod), ("klpelf", ours)]
         if r % 2:
             order.reverse()
         got = {name: whole_package(argv, files) for name, argv in order}
-        for name, seconds in got.items():
-            times[name].append(seconds)
-        ratios.append(got["klpelf"] / got["kmod"])
+        for name, (wall, cpu) in got.items():
+            times[name].append(wall)
+            cpus[name].append(cpu)
+        ratios.append(got["klpelf"][0] / got["kmod"][0])
+        cpu_ratios.append(got["klpelf"][1] / got["kmod"][1])
     after = os.getloadavg()
 
     def span(values, unit):
@@ -95,14 +105,15 @@ def main():
 Written by `benches/modinfo_vs_kmod.py` (not by `scripts/bench`): {len(files)} modules of
 `{package}` (`.ko.xz`, signed), {BATCH} paths a process for both programs, output discarded;
 both decompress every module and print the same bytes (`tests/kmod/modinfo_diff.py`). Median
-wall time of {args.rounds} rounds over the whole package [fastest, slowest round]; the ratio is
-taken within each round, then the median [smallest, largest].
+over {args.rounds} rounds of the wall time and of the CPU time (user + system, of the processes)
+over the whole package [fastest, slowest round]; a ratio is taken within each round, then the
+median [smallest, largest].
 
-| program | whole package | per module |
-|---|---|---|
-| kmod `modinfo` ({first_line(["modinfo", "--version"])}) | {span(times["kmod"], " s")} | {statistics.median(times["kmod"]) / len(files) * 1e6:.0f} µs |
-| `klpelf-inspect --modinfo` | {span(times["klpelf"], " s")} | {statistics.median(times["klpelf"]) / len(files) * 1e6:.0f} µs |
-| ratio klpelf / kmod | {statistics.median(ratios):.2f}× [{min(ratios):.2f}×, {max(ratios):.2f}×] | |
+| program | wall, whole package | CPU, whole package | CPU per module |
+|---|---|---|---|
+| kmod `modinfo` ({first_line(["modinfo", "--version"])}) | {span(times["kmod"], " s")} | {span(cpus["kmod"], " s")} | {statistics.median(cpus["kmod"]) / len(files) * 1e6:.0f} µs |
+| `klpelf-inspect --modinfo` | {span(times["klpelf"], " s")} | {span(cpus["klpelf"], " s")} | {statistics.median(cpus["klpelf"]) / len(files) * 1e6:.0f} µs |
+| ratio klpelf / kmod | {statistics.median(ratios):.2f}× [{min(ratios):.2f}×, {max(ratios):.2f}×] | {statistics.median(cpu_ratios):.2f}× [{min(cpu_ratios):.2f}×, {max(cpu_ratios):.2f}×] | |
 
 Machine: {cpu}, {os.cpu_count()} logical cores, Linux {kernel}; load average before
 {before[0]:.2f} {before[1]:.2f} {before[2]:.2f}, after {after[0]:.2f} {after[1]:.2f} {after[2]:.2f}

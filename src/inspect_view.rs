@@ -12,6 +12,8 @@
 
 use core::fmt;
 
+use goblin::elf::header::{EI_CLASS, EI_DATA, ELFCLASS64, ELFDATA2LSB, ELFDATA2MSB};
+
 use crate::error::Error;
 use crate::layout::{Elf64_Ehdr, Elf64_Shdr};
 use crate::section_table::Numbering;
@@ -20,13 +22,6 @@ use crate::view::{c_string, file_range};
 /// Size of an ELF64 header and of an ELF64 section header.
 const EHDR_LEN: usize = 64;
 const SHDR_LEN: usize = 64;
-
-/// `e_ident` indices and values (`<elf.h>`).
-const EI_CLASS: usize = 4;
-const EI_DATA: usize = 5;
-const ELFCLASS64: u8 = 2;
-const ELFDATA2LSB: u8 = 1;
-const ELFDATA2MSB: u8 = 2;
 
 /// A module file's byte order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
