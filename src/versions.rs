@@ -75,6 +75,14 @@ fn name_len(names: &[u8], at: usize) -> Option<usize> {
 impl<'a> Versions<'a> {
     /// The tables of `view`'s module: `-ENOEXEC` faults where the kernel refuses the module.
     pub fn new(view: ModuleView<'a>) -> Result<Self, InspectFault> {
+        let versions = Self::find(view)?;
+        versions.check_names()?;
+        Ok(versions)
+    }
+
+    /// The tables found, without the walk over every extended name that [`Versions::new`] makes
+    /// (for a walk's later steps: the first step made it; reads stay bounds-checked either way).
+    pub fn find(view: ModuleView<'a>) -> Result<Self, InspectFault> {
         let offset = |bytes: &[u8]| bytes.as_ptr() as usize - view.bytes.as_ptr() as usize;
         let find = |name: &[u8]| view.find(name).map(|(_, _, bytes)| bytes);
         let basic = find(b"__versions").map(|bytes| (bytes, offset(bytes)));
@@ -85,14 +93,18 @@ impl<'a> Versions<'a> {
             }
             _ => return Err(ONLY_ONE),
         };
-        // The kernel's check: a name for every CRC.
-        if let Some(ext) = ext {
+        Ok(Versions { view, basic, ext })
+    }
+
+    /// The kernel's check: a name for every CRC.
+    fn check_names(&self) -> Result<(), InspectFault> {
+        if let Some(ext) = self.ext {
             let mut at = 0;
             for _ in 0..ext.crcs.len() / 4 {
                 at += name_len(ext.names, at).ok_or(FEWER_NAMES)? + 1;
             }
         }
-        Ok(Versions { view, basic, ext })
+        Ok(())
     }
 
     /// Whether the module has `__versions` (the kernel's `has_crcs` for `same_magic()`).

@@ -248,7 +248,14 @@ pub unsafe extern "C" fn klpelf_versions_next(
         let image = unsafe { bytes(image.cast::<u8>(), len, "image") }?;
         // SAFETY: `cursor` is non-NULL and valid for reads by the caller's contract.
         let at = unsafe { cursor.read() };
-        let v = Versions::new(ModuleView::parse(image)?)?;
+        let view = ModuleView::parse(image)?;
+        // The first step checks the tables as the kernel does; later ones only find them, so that
+        // a walk over N extended names stays linear.
+        let v = if at == KlpelfVersionsCursor::default() {
+            Versions::new(view)?
+        } else {
+            Versions::find(view)?
+        };
         let found = match table {
             Table::Basic => v.basic(at.index)?,
             Table::Extended => v.extended(at.index, at.name_at)?,
