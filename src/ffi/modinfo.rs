@@ -213,9 +213,10 @@ pub unsafe extern "C" fn klpelf_module_versions(
 ///
 /// Returns 1 with `*version` filled and `*cursor` advanced; 0 after the last entry or when the
 /// module lacks the table (`*version` and `*cursor` unchanged); or a negative errno with both
-/// unchanged: `-ENOEXEC` as for `klpelf_module_versions()`, and for a `__versions` entry whose name
-/// has no NUL within its 56 bytes; `-EINVAL` for an unknown `table`, NULL pointers, a `len`
-/// beyond `PTRDIFF_MAX` or a cursor that does not come from this walk.
+/// unchanged: `-ENOEXEC` as for `klpelf_module_versions()` (checked on a walk's first call), and
+/// for a `__versions` entry whose name has no NUL within its 56 bytes; `-EINVAL` for an unknown
+/// `table`, NULL pointers or a `len` beyond `PTRDIFF_MAX`. A cursor that does not come from this
+/// walk never makes klpelf read outside the image.
 ///
 /// # Safety
 /// Non-NULL pointers must be valid: `image` for reads of `len` bytes, `cursor` for reads and
