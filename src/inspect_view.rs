@@ -178,8 +178,8 @@ impl<'a> ModuleView<'a> {
         let count = usize::try_from(numbering.count)
             .ok()
             .filter(|&count| {
-                count.checked_mul(SHDR_LEN).and_then(|len| len.checked_add(shoff))
-                    <= Some(bytes.len())
+                let end = count.checked_mul(SHDR_LEN).and_then(|len| len.checked_add(shoff));
+                end.is_some_and(|end| end <= bytes.len())
             })
             .ok_or(InspectFault::SectionTableOutside)?;
         let mut view = ModuleView { bytes, endian, hdr, shoff, count, secstrings: &[] };
@@ -288,5 +288,9 @@ mod tests {
         );
         elf[59] = 64; // e_shentsize, big-endian
         assert_eq!(ModuleView::parse(&elf).err(), Some(InspectFault::BadSectionNames));
+        // A section table whose end overflows is outside the file, not wrapped around.
+        elf[40..48].copy_from_slice(&u64::MAX.to_be_bytes()); // e_shoff
+        elf[61] = 2; // e_shnum
+        assert_eq!(ModuleView::parse(&elf).err(), Some(InspectFault::SectionTableOutside));
     }
 }
