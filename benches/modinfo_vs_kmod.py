@@ -5,7 +5,8 @@ tests/packages/fetch.py into the cache), and prints the BENCHMARKS.md section.
 
 Both programs get the same files in the same batches (200 paths a process, as
 tests/kmod/modinfo_diff.py runs them), their output thrown away; both decompress each .ko.xz and
-print the same bytes (the differential test proves it). A round runs kmod then klpelf, or klpelf
+print the same bytes (the differential test proves it). Then the same over plain .ko copies
+(decompressed once into the cache with Python's lzma), where only the reading is measured. A round runs kmod then klpelf, or klpelf
 then kmod (alternating), over the whole package; the report gives the median wall time over the
 rounds with the fastest and slowest round, and the median of the per-round ratios.
 
@@ -25,8 +26,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "packages"))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "kmod"))
 
+import lzma  # noqa: E402
+
 import fetch  # noqa: E402
 from modinfo_diff import BATCH, modules  # noqa: E402
+
+
+KMOD = ["modinfo"]
 
 
 def cpu_of_children():
@@ -42,6 +48,34 @@ def whole_package(argv0, files):
         subprocess.run([*argv0, *files[at:at + BATCH]], stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, check=False)
     return time.perf_counter() - start, cpu_of_children() - cpu
+
+
+def plain_copies(files, cache, package):
+    """The modules decompressed into cache/plain/package (made once), in the same order."""
+    out = os.path.join(os.path.abspath(cache), "plain", package)
+    plain = []
+    for i, path in enumerate(files):
+        name = os.path.join(out, f"{i:05d}-{os.path.basename(path).removesuffix('.xz')}")
+        if not os.path.exists(name):
+            os.makedirs(out, exist_ok=True)
+            with lzma.open(path) as f, open(name + ".part", "wb") as g:
+                g.write(f.read())
+            os.rename(name + ".part", name)
+        plain.append(name)
+    return plain
+
+
+def measure(ours, files, rounds):
+    """{program: [(wall, cpu) per round]} and the per-round klpelf/kmod ratios (wall, cpu)."""
+    runs = {"kmod": [], "klpelf": []}
+    for r in range(rounds):
+        order = [("kmod", KMOD), ("klpelf", ours)]
+        if r % 2:
+            order.reverse()
+        for name, argv in order:
+            runs[name].append(whole_package(argv, files))
+    ratios = [(b[0] / a[0], b[1] / a[1]) for a, b in zip(runs["kmod"], runs["klpelf"])]
+    return runs, ratios
 
 
 def first_line(argv):
@@ -69,30 +103,34 @@ def main():
         print(f"skipped: {why}")
         return 0
     files = modules(root)
-    kmod = ["modinfo"]
     ours = [args.inspect, "--modinfo"]
+    plain = plain_copies(files, args.cache, os.path.basename(root))
     # One untimed pass each: the files in the page cache for both.
-    whole_package(kmod, files)
-    whole_package(ours, files)
+    for each in (files, plain):
+        whole_package(KMOD, each)
+        whole_package(ours, each)
     before = os.getloadavg()
-    times = {"kmod": [], "klpelf": []}
-    cpus = {"kmod": [], "klpelf": []}
-    ratios, cpu_ratios = [], []
-    for r in range(args.rounds):
-        order = [("kmod", kmod), ("klpelf", ours)]
-        if r % 2:
-            order.reverse()
-        got = {name: whole_package(argv, files) for name, argv in order}
-        for name, (wall, cpu) in got.items():
-            times[name].append(wall)
-            cpus[name].append(cpu)
-        ratios.append(got["klpelf"][0] / got["kmod"][0])
-        cpu_ratios.append(got["klpelf"][1] / got["kmod"][1])
+    xz_runs, xz_ratios = measure(ours, files, args.rounds)
+    # The plain files take some 50 ms a pass: three times the rounds.
+    plain_runs, plain_ratios = measure(ours, plain, 3 * args.rounds)
     after = os.getloadavg()
 
-    def span(values, unit):
+    def span(values, unit=" s"):
         return (f"{statistics.median(values):.3f}{unit} "
                 f"[{min(values):.3f}{unit}, {max(values):.3f}{unit}]")
+
+    def rows(kind, runs, ratios):
+        lines = []
+        for name, label in (("kmod", f"kmod `modinfo` ({first_line(['modinfo', '--version'])})"),
+                            ("klpelf", "`klpelf-inspect --modinfo`")):
+            wall = [w for w, _ in runs[name]]
+            cpu = [c for _, c in runs[name]]
+            per = statistics.median(cpu) / len(files) * 1e6
+            lines.append(f"| {kind} | {label} | {span(wall)} | {span(cpu)} | {per:.0f} µs |")
+        wall_r = [w for w, _ in ratios]
+        cpu_r = [c for _, c in ratios]
+        lines.append(f"| {kind} | ratio klpelf / kmod | {span(wall_r, '×')} | {span(cpu_r, '×')} | |")
+        return "\n".join(lines)
 
     package = os.path.basename(root)
     kernel = platform.release()
@@ -104,16 +142,16 @@ def main():
 
 Written by `benches/modinfo_vs_kmod.py` (not by `scripts/bench`): {len(files)} modules of
 `{package}` (`.ko.xz`, signed), {BATCH} paths a process for both programs, output discarded;
-both decompress every module and print the same bytes (`tests/kmod/modinfo_diff.py`). Median
-over {args.rounds} rounds of the wall time and of the CPU time (user + system, of the processes)
+both decompress every module (liblzma, in both) and print the same bytes
+(`tests/kmod/modinfo_diff.py`); then the same modules as plain `.ko` files. Median
+over {args.rounds} rounds ({3 * args.rounds} for the `.ko` files) of the wall time and of the CPU time (user + system, of the processes)
 over the whole package [fastest, slowest round]; a ratio is taken within each round, then the
 median [smallest, largest].
 
-| program | wall, whole package | CPU, whole package | CPU per module |
-|---|---|---|---|
-| kmod `modinfo` ({first_line(["modinfo", "--version"])}) | {span(times["kmod"], " s")} | {span(cpus["kmod"], " s")} | {statistics.median(cpus["kmod"]) / len(files) * 1e6:.0f} µs |
-| `klpelf-inspect --modinfo` | {span(times["klpelf"], " s")} | {span(cpus["klpelf"], " s")} | {statistics.median(cpus["klpelf"]) / len(files) * 1e6:.0f} µs |
-| ratio klpelf / kmod | {statistics.median(ratios):.2f}× [{min(ratios):.2f}×, {max(ratios):.2f}×] | {statistics.median(cpu_ratios):.2f}× [{min(cpu_ratios):.2f}×, {max(cpu_ratios):.2f}×] | |
+| files | program | wall, whole package | CPU, whole package | CPU per module |
+|---|---|---|---|---|
+{rows("`.ko.xz`", xz_runs, xz_ratios)}
+{rows("`.ko`", plain_runs, plain_ratios)}
 
 Machine: {cpu}, {os.cpu_count()} logical cores, Linux {kernel}; load average before
 {before[0]:.2f} {before[1]:.2f} {before[2]:.2f}, after {after[0]:.2f} {after[1]:.2f} {after[2]:.2f}
