@@ -3,12 +3,16 @@
  * through the C interface: the resolver's sympos rules (position 0 means the only one, positions
  * count in file order), ambiguity, address 0 counting as absent, [module] lines belonging to their
  * module only, every failure in the kernel's words; loading from memory and from files, malformed
- * maps, NULL arguments. Usage: test_livepatch_symbol_map
+ * maps, NULL arguments; the maps klpelf refuses because no symbol could resolve against them:
+ * Debian's placeholder System.map and /proc/kallsyms as an unprivileged reader sees it (every
+ * address 0). Usage: test_livepatch_symbol_map
  * SPDX-License-Identifier: GPL-2.0-only
  */
 
+#define _POSIX_C_SOURCE 200809L /* mkstemp, fdopen */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
@@ -121,7 +125,61 @@ static void load_maps(void)
 		      klpelf_symbol_map_load("/nonexistent/klpelf/System.map", &bad), -ENOENT,
 		      "/nonexistent/klpelf/System.map");
 	CHECK(bad == NULL);
+	/* the C library's words for the errno, not Rust's "(os error N)" */
+	CHECK(contains(klpelf_last_error(), "No such file or directory"));
+	CHECK(!contains(klpelf_last_error(), "os error"));
 	klpelf_symbol_map_free(NULL);
+}
+
+/* test_map with every address 0, as /proc/kallsyms reads without privilege; malloc'd. */
+static char *zeroed_copy(const char *map)
+{
+	char *copy = malloc(strlen(map) + 1);
+	size_t at = 0;
+
+	if (!copy)
+		return NULL;
+	strcpy(copy, map);
+	while (copy[at]) {
+		size_t line_end = at + strcspn(copy + at, "\n");
+		size_t hex = strspn(copy + at, "0123456789abcdefABCDEF");
+		memset(copy + at, '0', hex);
+		at = copy[line_end] ? line_end + 1 : line_end;
+	}
+	return copy;
+}
+
+/* A map of no use is refused with what to do: Debian's placeholder (its one line as the kernel
+ * package's debian/rules writes it, from a file), and a map whose addresses are all 0. */
+static void refuse_useless_maps(void)
+{
+	const char *placeholder =
+		"ffffffffffffffff B The real System.map is in the linux-image-6.1.0-57-amd64-dbg "
+		"package\n";
+	char path[] = "/tmp/klpelf-placeholder-XXXXXX";
+	struct klpelf_symbol_map *bad = NULL;
+	char *zeroed = zeroed_copy(test_map);
+	int fd = mkstemp(path);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+
+	if (CHECK(f != NULL) && CHECK(fputs(placeholder, f) >= 0) && CHECK(fclose(f) == 0)) {
+		check_failure("map: Debian's placeholder System.map", klpelf_symbol_map_load(path, &bad),
+			      -ENODATA, "use the System.map from the kernel's -dbg package");
+		CHECK(contains(klpelf_last_error(), "linux-image-6.1.0-57-amd64-dbg"));
+		CHECK(bad == NULL);
+	}
+	if (fd >= 0)
+		remove(path);
+	check_failure("map: the placeholder from memory",
+		      klpelf_symbol_map_load_buffer(placeholder, strlen(placeholder), &bad), -ENODATA,
+		      "-dbg package");
+	if (CHECK(zeroed != NULL)) {
+		check_failure("map: every address 0",
+			      klpelf_symbol_map_load_buffer(zeroed, strlen(zeroed), &bad), -EPERM,
+			      "run as root");
+		CHECK(bad == NULL);
+	}
+	free(zeroed);
 }
 
 static int run(char **args)
@@ -137,6 +195,7 @@ static int run(char **args)
 		resolve_null_arguments(map);
 		klpelf_symbol_map_free(map);
 		load_maps();
+		refuse_useless_maps();
 	}
 	return 0;
 }

@@ -45,3 +45,18 @@ foreach(mode IN ITEMS relocs kbuild_relocs)
 endforeach()
 set_tests_properties(inspect_kbuild_relocs PROPERTIES SKIP_REGULAR_EXPRESSION "skipped:"
   FIXTURES_SETUP klpelf_kbuild_relocs)
+
+# klpelf-inspect's command line (tests/inspect/cli_test.py, its docstring says what each checks):
+# options, several files, unusable maps, kernel releases, the JSON's UTF-8 and schema, the man page.
+foreach(mode IN ITEMS options files maps release utf8 reproducible schema manpage)
+  add_test(NAME inspect_cli_${mode}
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/tests/inspect/cli_test.py
+            --mode ${mode} --inspect $<TARGET_FILE:klpelf-inspect>
+            --sample ${CMAKE_CURRENT_BINARY_DIR}/tools/sample_livepatch.o
+            --sample-raw ${CMAKE_CURRENT_BINARY_DIR}/tools/sample_livepatch.raw.o
+            --klp-convert $<TARGET_FILE:klpelf_klp_convert> --cc ${CMAKE_C_COMPILER}
+            --source-dir ${CMAKE_CURRENT_SOURCE_DIR} --build-dir ${CMAKE_CURRENT_BINARY_DIR}
+            --work ${CMAKE_CURRENT_BINARY_DIR}/inspect-tests/cli-${mode})
+endforeach()
+# The schema test reads the signed kbuild module inspect_kbuild makes, when there is one.
+set_tests_properties(inspect_cli_schema PROPERTIES FIXTURES_REQUIRED klpelf_kbuild_modules)

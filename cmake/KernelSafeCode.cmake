@@ -1,9 +1,12 @@
 # cmake -DFILE=<archive or program> [-DOBJDUMP=objdump] -P KernelSafeCode.cmake
 #
 # Checks x86-64 code that is to run where the SSE registers and the red zone are not available (a
-# kernel, ring 0): its disassembly must name no SSE/AVX register (%xmm, %ymm, %zmm) and make no
-# access below the stack pointer (`-0x..(%rsp)`, the red zone). scripts/test-all runs it on the
-# freestanding library built for x86_64-unknown-none and on the -nostdlib program linked with it.
+# kernel, ring 0): its disassembly must name no SSE/AVX or MMX register (%xmm, %ymm, %zmm, %mm),
+# contain no x87 instruction (mnemonics starting with f), make no access below the stack pointer
+# (`-0x..(%rsp)`, the red zone) and no %fs:/%gs: access (thread-local storage; a kernel uses these
+# segments for its own per-CPU data). scripts/test-all runs it on the freestanding library built
+# for x86_64-unknown-none and on the -nostdlib program linked with it; ctest's
+# ring0_kernel_safe_code on the ring-0 test kernel (tests/ring0).
 #
 # One exception, for an archive: compiler-builtins' complex and float helpers (__mulsc3 and the
 # like), which that target's precompiled library builds from C with SSE. They are allowed only
@@ -32,7 +35,8 @@ foreach(line IN LISTS lines)
     set(function "${CMAKE_MATCH_1}")
   elseif(line MATCHES "^ +[0-9a-f]+:\t")
     math(EXPR instructions "${instructions} + 1")
-    if(line MATCHES "%[xyz]mm[0-9]" OR line MATCHES "-0x[0-9a-f]+\\(%rsp\\)")
+    if(line MATCHES "%[xyz]?mm[0-9]" OR line MATCHES "-0x[0-9a-f]+\\(%rsp\\)"
+       OR line MATCHES "^ +[0-9a-f]+:\tf" OR line MATCHES "%[fg]s:")
       list(APPEND offenders "${function}")
     endif()
   endif()
@@ -61,12 +65,14 @@ endif()
 
 if(offenders)
   list(JOIN offenders "\n  " names)
-  message(FATAL_ERROR "${FILE}: SSE/AVX registers or red-zone accesses in\n  ${names}")
+  message(FATAL_ERROR "${FILE}: SSE/AVX/MMX registers, x87 instructions, red-zone or %fs/%gs "
+    "accesses in\n  ${names}")
 endif()
 set(aside "")
 if(allowed)
   list(JOIN allowed " " aside)
   set(aside " (left aside, unreferenced: ${aside})")
 endif()
-message(STATUS "${FILE}: ${instructions} instructions, no SSE/AVX register, no red-zone access"
+message(STATUS "${FILE}: ${instructions} instructions, no SSE/AVX/MMX register, no x87 "
+  "instruction, no red-zone or %fs/%gs access"
   "${aside}")

@@ -109,6 +109,17 @@ foreach(input IN ITEMS truncated.o not-elf.ko)
   klpelf_valgrind_sh(inspect_corrupt_${tag} [=[$VG "$0" "$1"; test $? -eq 1]=]
     $<TARGET_FILE:klpelf-inspect> ${klpelf_vg_dir}/${input})
 endforeach()
+# Several files in one run, with a map whose name gives a kernel release the sample (which has no
+# vermagic) is rejected for (exit status 1); Debian's placeholder System.map, refused (exit 2).
+file(WRITE ${klpelf_vg_dir}/System.map-6.1.0-valgrind "ffffffff81785530 t cmdline_proc_show\n"
+  "ffffffff81756450 t load_elf_binary\n")
+file(WRITE ${klpelf_vg_dir}/placeholder/System.map-6.1.0-valgrind
+  "ffffffffffffffff B The real System.map is in the linux-image-6.1.0-valgrind-dbg package\n")
+klpelf_valgrind_sh(inspect_files [=[$VG "$0" --json --relocs --resolve "$1" "$2" "$3"; test $? -eq 1]=]
+  $<TARGET_FILE:klpelf-inspect> ${klpelf_vg_dir}/System.map-6.1.0-valgrind ${klpelf_vg_sample}
+  ${klpelf_vg_dir}/truncated.o)
+klpelf_valgrind_sh(inspect_placeholder_map [=[$VG "$0" --resolve "$1" --sample; test $? -eq 2]=]
+  $<TARGET_FILE:klpelf-inspect> ${klpelf_vg_dir}/placeholder/System.map-6.1.0-valgrind)
 # The relocation pre-flight on the compiler-made module, against a map where every symbol resolves
 # and one where a relocation overflows (exit status 1 expected).
 foreach(elf2 IN ITEMS ffffffff817533a0 00007f0000001000)

@@ -1604,10 +1604,19 @@ int klpelf_signature_details(const void *image, size_t len, struct klpelf_signat
  * `address type name` with an optional `[module]` (blank lines are skipped). The map is one block
  * from the configured allocator; free it with `klpelf_symbol_map_free()`.
  *
- * Returns 0 and stores the map in `*out`; on failure `*out` is unchanged and the return value is
- * `-EINVAL` (a NULL argument, or a malformed line: the message gives its number), `-ENOMEM`, or the
- * negative errno of reading the file. Not available in the freestanding build (`-ENOSYS`); use
- * `klpelf_symbol_map_load_buffer()` there.
+ * Returns 0 and stores the map in `*out`; on failure `*out` is unchanged, `klpelf_last_error()`
+ * says why and what to do, and the return value is:
+ * - `-EINVAL`: a NULL argument, or a malformed line (the message gives its number);
+ * - `-ENODATA`: the file is the one-line placeholder Debian's linux-image packages install as
+ *   `/boot/System.map-<release>` ("The real System.map is in the linux-image-<release>-dbg
+ *   package"): use the `System.map` from that `-dbg` package
+ *   (`/usr/lib/debug/boot/System.map-<release>`);
+ * - `-EPERM`: every address is 0, as `/proc/kallsyms` shows them to a reader without privilege
+ *   (`CAP_SYSLOG`, `kernel.kptr_restrict`): no symbol could resolve; read it as root;
+ * - `-ENOMEM`, or the negative errno of opening or reading
+ *   the file (the message names the file, with the C library's description of the errno).
+ *
+ * Not available in the freestanding build (`-ENOSYS`); use `klpelf_symbol_map_load_buffer()` there.
  *
  * # Safety
  * `path` must be NULL or a NUL-terminated string; `out` NULL or valid for writes.
@@ -1619,7 +1628,8 @@ int klpelf_symbol_map_load(const char *path, struct klpelf_symbol_map **out);
  * (see `klpelf_symbol_map_load()`); the text is copied, so `buf` may be freed afterwards.
  *
  * Returns 0 and stores the map in `*out`; on failure `*out` is unchanged and the return value is
- * `-EINVAL` (a NULL argument or a malformed line) or `-ENOMEM`.
+ * `-EINVAL` (a NULL argument or a malformed line), `-ENODATA` (Debian's placeholder), `-EPERM`
+ * (every address 0) or `-ENOMEM`, as `klpelf_symbol_map_load()` describes them.
  *
  * # Safety
  * `buf` must be NULL or valid for reads of `len` bytes; `out` NULL or valid for writes.

@@ -9,9 +9,9 @@
 
 use core::ffi::c_int;
 
-/// I/O error: a file that could not be read (only the std build reads files).
-#[cfg(feature = "std")]
-pub(crate) const EIO: c_int = 5;
+/// Operation not permitted: a symbol map whose addresses are all 0, as `/proc/kallsyms` shows them to
+/// an unprivileged reader.
+pub(crate) const EPERM: c_int = 1;
 /// Exec format error: a module the kernel would refuse.
 pub(crate) const ENOEXEC: c_int = 8;
 /// Out of memory.
@@ -65,7 +65,7 @@ mod tests {
     #[test]
     fn the_values_are_the_c_librarys() {
         let ours = [
-            super::EIO,
+            super::EPERM,
             super::ENOEXEC,
             super::ENOMEM,
             super::EBUSY,
@@ -82,7 +82,7 @@ mod tests {
             super::EKEYREJECTED,
         ];
         let libc = [
-            libc::EIO,
+            libc::EPERM,
             libc::ENOEXEC,
             libc::ENOMEM,
             libc::EBUSY,

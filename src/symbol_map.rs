@@ -118,13 +118,47 @@ fn lines(text: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
         .filter(|(_, l)| !l.iter().all(|c| c.is_ascii_whitespace()))
 }
 
+/// What Debian's placeholder `System.map` says after its address and type, around the package name.
+const PLACEHOLDER_START: &[u8] = b"The real System.map is in the ";
+const PLACEHOLDER_END: &[u8] = b" package";
+
+/// `line` without its first `n` whitespace-separated fields and the whitespace after them.
+fn after_fields(line: &[u8], n: usize) -> Option<&[u8]> {
+    let mut rest = line.trim_ascii_start();
+    for _ in 0..n {
+        let end = rest.iter().position(|c| c.is_ascii_whitespace())?;
+        rest = rest[end..].trim_ascii_start();
+    }
+    Some(rest)
+}
+
+/// The package a placeholder map names, when `text` is one. Debian's linux-image packages install
+/// in `/boot` a `System.map-<release>` of one line, `ffffffffffffffff B The real System.map is in
+/// the linux-image-<release>-dbg package` (written by the kernel package's `debian/rules`; some
+/// releases write `<version>` literally), which parses as a map line with extra fields.
+fn placeholder_package(text: &[u8]) -> Option<&[u8]> {
+    let (_, first) = lines(text).next()?;
+    let words = after_fields(first, 2)?.trim_ascii_end();
+    words.strip_prefix(PLACEHOLDER_START)?.strip_suffix(PLACEHOLDER_END)
+}
+
 impl SymbolMap {
-    /// Parses a map; fails on the first malformed line, or when the map is too large to index.
-    pub fn parse(text: &[u8]) -> Result<Self, MapError> {
+    /// Parses a map; fails on the first malformed line, when the map is too large to index, when
+    /// it is Debian's placeholder rather than a map, or when all its addresses are 0 (as
+    /// `/proc/kallsyms` shows them to an unprivileged reader: no symbol could resolve).
+    pub fn parse(text: &[u8]) -> Result<Self, MapError<'_>> {
+        if let Some(package) = placeholder_package(text) {
+            return Err(MapError::Placeholder { package });
+        }
         let mut count = 0usize;
+        let mut any_address = false;
         for (number, line) in lines(text) {
-            parse_line(line).ok_or(MapError::BadLine(BadLine { line: number }))?;
+            let parsed = parse_line(line).ok_or(MapError::BadLine(BadLine { line: number }))?;
+            any_address |= parsed.addr != 0;
             count += 1;
+        }
+        if count > 0 && !any_address {
+            return Err(MapError::AddressesHidden { symbols: count });
         }
         if u32::try_from(text.len()).is_err() || u32::try_from(count).is_err() {
             return Err(MapError::TooLarge);
@@ -278,10 +312,18 @@ fn offset_in(text: &[u8], part: &[u8]) -> u32 {
 
 /// Why a map could not be made.
 #[derive(Debug)]
-pub enum MapError {
+pub enum MapError<'a> {
     BadLine(BadLine),
     TooLarge,
     Alloc(Error),
+    /// Debian's placeholder `System.map`, which names the package with the real one.
+    Placeholder {
+        package: &'a [u8],
+    },
+    /// Every address is 0: `/proc/kallsyms` read without privilege.
+    AddressesHidden {
+        symbols: usize,
+    },
 }
 
 #[cfg(test)]
@@ -351,6 +393,42 @@ ffffffffc0003000 t helper\t[btrfs]
                 _ => panic!("{text:?} was accepted"),
             }
         }
+    }
+
+    #[test]
+    fn debians_placeholder_is_refused_with_its_package() {
+        for (text, package) in [
+            (
+                "ffffffffffffffff B The real System.map is in the linux-image-<version>-dbg package\n",
+                &b"linux-image-<version>-dbg"[..],
+            ),
+            (
+                "\nffffffffffffffff B The real System.map is in the linux-image-6.1.0-57-amd64-dbg package",
+                b"linux-image-6.1.0-57-amd64-dbg",
+            ),
+        ] {
+            match SymbolMap::parse(text.as_bytes()) {
+                Err(MapError::Placeholder { package: got }) => assert_eq!(got, package),
+                _ => panic!("{text:?} was not refused as a placeholder"),
+            }
+        }
+        // Words like the placeholder's elsewhere are a malformed line, as before.
+        let text =
+            "ffffffff81000000 T a\nffffffffffffffff B The real System.map is in the x package\n";
+        assert!(matches!(SymbolMap::parse(text.as_bytes()), Err(MapError::BadLine(_))));
+    }
+
+    #[test]
+    fn a_map_of_zero_addresses_is_refused() {
+        let hidden = "0000000000000000 T _stext\n0000000000000000 t helper\t[ext4]\n";
+        match SymbolMap::parse(hidden.as_bytes()) {
+            Err(MapError::AddressesHidden { symbols }) => assert_eq!(symbols, 2),
+            _ => panic!("a map of zero addresses was accepted"),
+        }
+        // Some zero addresses (per-CPU symbols in a System.map) are fine.
+        assert!(
+            SymbolMap::parse(b"0000000000000000 D __per_cpu_start\nffffffff81000000 T a\n").is_ok()
+        );
     }
 
     #[test]

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "inspect_errors.h"
+#include "inspect_json.h"
 #include "inspect_output.h"
 
 /* A byte string inside the image (not NUL-terminated). */

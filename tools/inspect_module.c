@@ -92,7 +92,38 @@ static int check_livepatch(const struct inspect_run *run, struct module *mod,
 	return err;
 }
 
-/* setup -> prepare -> copy_module_elf -> [resolve [relocs]] -> print -> release. */
+/* With --resolve: the module's vermagic against the map's kernel release. Returns 0 (the same,
+ * not known, or --force, with a warning), or -ENOEXEC after reporting the rejection. */
+static int check_release(const struct inspect_run *run, const char *name,
+			 const struct load_info *info, struct release_check *release)
+{
+	const struct inspect_options *o = run->opts;
+
+	if (release_check(info, run->release, run->release_source, o->force, release)) {
+		if (!o->quiet)
+			print_rejection_why(name, "vermagic", -ENOEXEC, NULL, release->why, o->json);
+		return -ENOEXEC;
+	}
+	if (!release->matches)
+		fprintf(stderr, "%s: warning: %s: %s\n", o->argv0, name, release->why);
+	return 0;
+}
+
+/* What a loader does with the module before livepatching: prepare and copy_module_elf. Returns 0
+ * or the error of the step named in *step. */
+static int persist(struct module *mod, struct load_info *info, const char **step)
+{
+	int err;
+
+	*step = "klpelf_prepare_module";
+	err = klpelf_prepare_module(mod, info);
+	if (err)
+		return err;
+	*step = "copy_module_elf";
+	return copy_module_elf(mod, info);
+}
+
+/* setup -> [vermagic] -> prepare -> copy_module_elf -> [resolve [relocs]] -> print -> release. */
 static int report_file(struct inspect_run *run, const char *name, struct klpelf_image *img)
 {
 	void *bytes = klpelf_image_data(img);
@@ -118,25 +149,11 @@ static int report_file(struct inspect_run *run, const char *name, struct klpelf_
 	err = klpelf_setup_load_info(&info, bytes, len, KLPELF_SETUP_ALLOW_XNUM);
 	if (!err && run->map) {
 		r.release = &release;
-		if (release_check(&info, run->release, run->release_source, run->opts->force,
-				  &release)) {
-			if (!run->opts->quiet)
-				print_rejection_why(name, "vermagic", -ENOEXEC, NULL, release.why,
-						    run->opts->json);
-			klpelf_release_module(&mod);
-			return INSPECT_REJECTED;
-		}
-		if (!release.matches)
-			fprintf(stderr, "%s: warning: %s: %s\n", run->opts->argv0, name, release.why);
+		if (check_release(run, name, &info, &release))
+			return INSPECT_REJECTED; /* nothing was allocated yet */
 	}
-	if (!err) {
-		step = "klpelf_prepare_module";
-		err = klpelf_prepare_module(&mod, &info);
-	}
-	if (!err) {
-		step = "copy_module_elf";
-		err = copy_module_elf(&mod, &info);
-	}
+	if (!err)
+		err = persist(&mod, &info, &step);
 	if (!err && run->map)
 		err = check_livepatch(run, &mod, &info, bytes, &res, &step, &status);
 	if (err) {

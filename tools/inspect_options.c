@@ -205,7 +205,7 @@ static int take_option(int c, const char *arg, const char *spelled, struct inspe
 	case ':':
 		return usage_error(o->argv0, "option '%s' needs an argument", spelled);
 	default:
-		return usage_error(o->argv0, "unknown option '%s'", spelled);
+		return usage_error(o->argv0, "unknown or ambiguous option '%s'", spelled);
 	}
 }
 

@@ -1,7 +1,9 @@
 /*
  * klpelf-inspect's command line: one table of options (inspect_options.c) gives getopt_long its
  * options and --help its text. A new mode is one row of that table, one value of enum
- * inspect_mode, one case in parse_options() and one entry of the mode table in klpelf-inspect.c.
+ * inspect_mode, one case in take_option() and one entry of the mode table in klpelf-inspect.c;
+ * and its item in the manual, docs/klpelf-inspect.1 (the test inspect_cli_manpage compares the
+ * option lists of --help and the manual).
  * SPDX-License-Identifier: GPL-2.0-only
  */
 #ifndef KLPELF_INSPECT_OPTIONS_H

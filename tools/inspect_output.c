@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "inspect_errors.h"
+#include "inspect_json.h"
 #include "inspect_relocs.h"
 #include "inspect_release.h"
 #include "inspect_resolve.h"
@@ -51,21 +52,6 @@ static void section_flags(Elf64_Xword flags, char out[16])
 }
 
 /* ---- output ------------------------------------------------------------------------------- */
-
-void json_string(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
 
 /* The section's name from the persisted name table; setup proved sh_name in range. */
 static const char *section_name(const struct klp_modinfo *klp, const Elf64_Shdr *sh)

@@ -10,6 +10,8 @@
 
 #include <klpelf.h>
 
+#include "inspect_json.h"
+
 struct resolution;
 struct release_check;
 
@@ -25,8 +27,6 @@ struct report {
 	const struct release_check *release; /* with --resolve: the vermagic comparison */
 };
 
-/* Prints `s` as a JSON string, quoted and escaped. */
-void json_string(const char *s);
 void print_text(const struct report *r);
 /* `res` is the --resolve result, NULL without --resolve. */
 void print_json(const struct report *r, const struct resolution *res);

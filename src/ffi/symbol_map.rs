@@ -24,6 +24,23 @@ fn symbol_map_out(text: &[u8], out: &mut *mut KlpelfSymbolMap) -> Result<c_int, 
             format_args!("symbol map line {} is not 'address type name [module]'", bad.line),
         ),
         MapError::TooLarge => Error::TooLarge { what: "symbol map", size: text.len() as u64 },
+        MapError::Placeholder { package } => error::report(
+            -errno::ENODATA,
+            format_args!(
+                "this is not a symbol map but the placeholder Debian's linux-image packages install \
+                 in /boot ('The real System.map is in the {} package'): use the System.map from \
+                 the kernel's -dbg package (/usr/lib/debug/boot/System.map-<release>)",
+                package.escape_ascii()
+            ),
+        ),
+        MapError::AddressesHidden { symbols } => error::report(
+            -errno::EPERM,
+            format_args!(
+                "all {symbols} addresses in the symbol map are 0, as /proc/kallsyms shows them to \
+                 a reader without privilege (CAP_SYSLOG, or kernel.kptr_restrict): run as root, \
+                 or use the kernel's System.map"
+            ),
+        ),
         MapError::Alloc(e) => e,
     })?;
     *out = map.into_raw().as_ptr().cast();
@@ -34,10 +51,19 @@ fn symbol_map_out(text: &[u8], out: &mut *mut KlpelfSymbolMap) -> Result<c_int, 
 /// `address type name` with an optional `[module]` (blank lines are skipped). The map is one block
 /// from the configured allocator; free it with `klpelf_symbol_map_free()`.
 ///
-/// Returns 0 and stores the map in `*out`; on failure `*out` is unchanged and the return value is
-/// `-EINVAL` (a NULL argument, or a malformed line: the message gives its number), `-ENOMEM`, or the
-/// negative errno of reading the file. Not available in the freestanding build (`-ENOSYS`); use
-/// `klpelf_symbol_map_load_buffer()` there.
+/// Returns 0 and stores the map in `*out`; on failure `*out` is unchanged, `klpelf_last_error()`
+/// says why and what to do, and the return value is:
+/// - `-EINVAL`: a NULL argument, or a malformed line (the message gives its number);
+/// - `-ENODATA`: the file is the one-line placeholder Debian's linux-image packages install as
+///   `/boot/System.map-<release>` ("The real System.map is in the linux-image-<release>-dbg
+///   package"): use the `System.map` from that `-dbg` package
+///   (`/usr/lib/debug/boot/System.map-<release>`);
+/// - `-EPERM`: every address is 0, as `/proc/kallsyms` shows them to a reader without privilege
+///   (`CAP_SYSLOG`, `kernel.kptr_restrict`): no symbol could resolve; read it as root;
+/// - `-ENOMEM`, or the negative errno of opening or reading
+///   the file (the message names the file, with the C library's description of the errno).
+///
+/// Not available in the freestanding build (`-ENOSYS`); use `klpelf_symbol_map_load_buffer()` there.
 ///
 /// # Safety
 /// `path` must be NULL or a NUL-terminated string; `out` NULL or valid for writes.
@@ -74,17 +100,15 @@ fn read_file(_path: &[u8]) -> Result<[u8; 0], Error> {
 fn read_file(path: &[u8]) -> Result<Vec<u8>, Error> {
     use std::os::unix::ffi::OsStrExt;
     let path = std::path::Path::new(std::ffi::OsStr::from_bytes(path));
-    std::fs::read(path).map_err(|e| {
-        let code = e.raw_os_error().unwrap_or(errno::EIO);
-        error::report(-code, format_args!("{}: {e}", path.display()))
-    })
+    std::fs::read(path).map_err(|e| crate::image::io_error(path.display(), e))
 }
 
 /// Loads a kernel's symbol map from `len` bytes of `System.map` or `/proc/kallsyms` text at `buf`
 /// (see `klpelf_symbol_map_load()`); the text is copied, so `buf` may be freed afterwards.
 ///
 /// Returns 0 and stores the map in `*out`; on failure `*out` is unchanged and the return value is
-/// `-EINVAL` (a NULL argument or a malformed line) or `-ENOMEM`.
+/// `-EINVAL` (a NULL argument or a malformed line), `-ENODATA` (Debian's placeholder), `-EPERM`
+/// (every address 0) or `-ENOMEM`, as `klpelf_symbol_map_load()` describes them.
 ///
 /// # Safety
 /// `buf` must be NULL or valid for reads of `len` bytes; `out` NULL or valid for writes.

@@ -109,7 +109,7 @@ fn read_capped(file: &File) -> Result<(OwnedBlock, usize), ReadError> {
 
 /// A system call's failure on `name`, as the negative errno and a message naming the file (the
 /// system's description of the errno, without the " (os error N)" that Rust adds).
-fn io_error(name: impl Display, e: io::Error) -> Error {
+pub(crate) fn io_error(name: impl Display, e: io::Error) -> Error {
     let errno = e.raw_os_error().unwrap_or(libc::EIO);
     let text = e.to_string();
     let text = text.split(" (os error").next().unwrap_or(&text);

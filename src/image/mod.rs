@@ -18,6 +18,8 @@ use crate::compression::KlpelfCompression;
 use crate::error::Error;
 
 #[cfg(feature = "std")]
+pub(crate) use file::io_error;
+#[cfg(feature = "std")]
 pub use file::{from_fd, open};
 
 /// Where an image's bytes live.
