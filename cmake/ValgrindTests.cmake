@@ -141,3 +141,20 @@ foreach(module IN ITEMS livepatch/klpelf_livepatch.ko klpelf_plain_signed.ko)
   set_tests_properties(valgrind_inspect_kbuild_${tag} PROPERTIES FIXTURES_REQUIRED
     klpelf_kbuild_modules)
 endforeach()
+
+# The inspection API against libkmod (test_modinfo) and klpelf-inspect --modinfo, text and JSON,
+# on the kbuild modules (cmake/ModinfoTests.cmake).
+if(TARGET test_modinfo)
+  klpelf_valgrind_test(c_modinfo_kbuild $<TARGET_FILE:test_modinfo> ${klpelf_vg_kbuild})
+  set_tests_properties(valgrind_c_modinfo_kbuild PROPERTIES FIXTURES_REQUIRED
+    klpelf_kbuild_modules SKIP_REGULAR_EXPRESSION "skipped:")
+endif()
+foreach(mode IN ITEMS --modinfo --json)
+  string(REPLACE "-" "" tag "${mode}")
+  klpelf_valgrind_sh(inspect_modinfo_${tag}
+    [=[test -f "$3" || { echo "skipped: no kbuild modules"; exit 0; }; exec $VG "$0" "$@"]=]
+    $<TARGET_FILE:klpelf-inspect> --modinfo ${mode} ${klpelf_vg_kbuild}/klpelf_plain_signed.ko
+    ${klpelf_vg_kbuild}/livepatch/klpelf_livepatch.ko)
+  set_tests_properties(valgrind_inspect_modinfo_${tag} PROPERTIES FIXTURES_REQUIRED
+    klpelf_kbuild_modules SKIP_REGULAR_EXPRESSION "skipped:")
+endforeach()

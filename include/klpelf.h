@@ -79,6 +79,17 @@
 #define KLPELF_SETUP_ALLOW_XNUM 1
 
 /**
+ * `klpelf_versions_next()`'s table: `__versions`, the `struct modversion_info` array.
+ */
+#define KLPELF_VERSIONS_BASIC 1
+
+/**
+ * `klpelf_versions_next()`'s table: `__version_ext_crcs` with `__version_ext_names` (Linux 6.14
+ * and later), which the kernel's `check_version()` relies on alone when present.
+ */
+#define KLPELF_VERSIONS_EXTENDED 2
+
+/**
  * The section index of a livepatch symbol (`st_shndx`), which livepatch resolves itself: the
  * kernel's `SHN_LIVEPATCH` (uapi `<linux/elf.h>`), under klpelf's name so that it cannot clash
  * with that header. 0xff20.
@@ -655,6 +666,142 @@ typedef int (*klpelf_klp_rela_fn)(const struct klpelf_module *mod,
                                   void *ctx);
 
 /**
+ * Where a walk over `.modinfo` stands. Set every field to 0 before the first call of
+ * `klpelf_modinfo_next()` and pass it unchanged to the following calls with the same image; the
+ * fields are klpelf's.
+ */
+struct klpelf_modinfo_cursor {
+  /**
+   * Offset in the image of the next byte to read (klpelf's).
+   */
+  size_t next;
+  /**
+   * Offset in the image of the end of `.modinfo`; 0 before the first call (klpelf's).
+   */
+  size_t end;
+};
+
+/**
+ * One `tag=value` entry of `.modinfo`, split at its first `=` as kmod's `modinfo` splits it. The
+ * pointers point into the caller's image (valid as long as it is) and are not NUL-terminated: use
+ * the lengths (`printf("%.*s", (int)key_len, key)`).
+ */
+struct klpelf_modinfo_entry {
+  /**
+   * The tag: the bytes before the first `=` (the whole entry when it has no `=`).
+   */
+  const char *key;
+  /**
+   * Length of `key` in bytes.
+   */
+  size_t key_len;
+  /**
+   * The value: the bytes after the first `=` (empty, pointing after the entry, without `=`).
+   */
+  const char *value;
+  /**
+   * Length of `value` in bytes.
+   */
+  size_t value_len;
+  /**
+   * Offset of the entry in the image.
+   */
+  size_t offset;
+  /**
+   * False only for a last entry that runs to the end of the section without a NUL (kmod shows
+   * it; the kernel's `get_modinfo()` would read past the section for it, klpelf's
+   * `klpelf_get_modinfo()` never matches it).
+   */
+  bool terminated;
+};
+
+/**
+ * What a module carries for symbol versions (`CONFIG_MODVERSIONS`).
+ */
+struct klpelf_versions_info {
+  /**
+   * Entries of `__versions` (`sh_size / 64`, as the kernel counts them); 0 without it.
+   */
+  size_t basic_count;
+  /**
+   * Entries of `__version_ext_crcs`; 0 without the extended tables.
+   */
+  size_t extended_count;
+  /**
+   * The module has `__versions`: the kernel's `same_magic()` then skips the release.
+   */
+  bool has_basic;
+  /**
+   * The module has the extended tables: the kernel's `check_version()` then uses them alone.
+   */
+  bool has_extended;
+};
+
+/**
+ * Where a walk over a version table stands. Set every field to 0 before the first call of
+ * `klpelf_versions_next()`; the fields are klpelf's.
+ */
+struct klpelf_versions_cursor {
+  /**
+   * Index of the next entry (klpelf's).
+   */
+  size_t index;
+  /**
+   * Offset of the next extended name in `__version_ext_names` (klpelf's).
+   */
+  size_t name_at;
+};
+
+/**
+ * One imported symbol's version: its CRC and name. `name` points into the caller's image and is
+ * NUL-terminated there (`name_len` bytes before the NUL).
+ */
+struct klpelf_version {
+  /**
+   * The CRC, in host byte order (a `__versions` CRC is the module's `unsigned long`, an
+   * extended one a `u32`).
+   */
+  uint64_t crc;
+  /**
+   * The symbol's name.
+   */
+  const char *name;
+  /**
+   * Length of `name` in bytes.
+   */
+  size_t name_len;
+};
+
+/**
+ * A module's version magic split the way the kernel's `same_magic()` compares it. The pointers
+ * point into the caller's image (or string) and are not NUL-terminated: use the lengths.
+ */
+struct klpelf_vermagic {
+  /**
+   * The kernel release: the bytes before the first space.
+   */
+  const char *release;
+  /**
+   * Length of `release`.
+   */
+  size_t release_len;
+  /**
+   * From the first space on, the space included (empty when there is no space): all that the
+   * kernel compares when the module has `__versions`.
+   */
+  const char *rest;
+  /**
+   * Length of `rest`.
+   */
+  size_t rest_len;
+  /**
+   * The module has `__versions` (the kernel's `has_crcs`): `same_magic()` skips the release.
+   * Always false from `klpelf_vermagic_split()`.
+   */
+  bool has_crcs;
+};
+
+/**
  * A caller-supplied allocator (`struct klpelf_allocator`), set with `klpelf_set_allocator()`.
  *
  * In the freestanding build (`libklpelf_freestanding.a`, klpelf built without its `std` feature)
@@ -1222,6 +1369,110 @@ int klpelf_resolve_symbols(struct klpelf_module *mod,
                            const char *objname,
                            klpelf_resolve_fn resolve,
                            void *ctx);
+
+/**
+ * Walks the `.modinfo` entries of a module file, in file order, every entry (not only the first of
+ * a tag), as kmod's `modinfo` lists them: runs of NUL bytes between entries are skipped. `image`
+ * is the whole file (`len` bytes, at any address; an appended signature may stay): an ELF64 module
+ * of any architecture, little- or big-endian. No `klpelf_setup_load_info()` is needed.
+ *
+ * ```c
+ * struct klpelf_modinfo_cursor cur = {0};
+ * struct klpelf_modinfo_entry e;
+ * int rc;
+ * while ((rc = klpelf_modinfo_next(image, len, &cur, &e)) == 1)
+ *         printf("%.*s=%.*s\n", (int)e.key_len, e.key, (int)e.value_len, e.value);
+ * if (rc < 0) fprintf(stderr, "%s\n", klpelf_last_error());
+ * ```
+ *
+ * Returns 1 with `*entry` filled and `*cursor` advanced; 0 after the last entry (`*entry` and
+ * `*cursor` unchanged); or a negative errno with `*entry` and `*cursor` unchanged:
+ * - `-ENODATA`: the module has no `.modinfo` section (inside the file);
+ * - `-ENOEXEC`: not an ELF64 file, or its section table or section-name table is not inside it;
+ * - `-EINVAL`: `image`, `cursor` or `entry` is NULL, `len` exceeds `PTRDIFF_MAX`, or `*cursor`
+ *   does not come from a walk over this image.
+ *
+ * # Safety
+ * Non-NULL pointers must be valid: `image` for reads of `len` bytes, `cursor` for reads and
+ * writes, `entry` for writes.
+ */
+int klpelf_modinfo_next(const void *image,
+                        size_t len,
+                        struct klpelf_modinfo_cursor *cursor,
+                        struct klpelf_modinfo_entry *entry);
+
+/**
+ * Describes the symbol version tables of a module file (any 64-bit architecture and byte order,
+ * `len` bytes at any address), checking them as the kernel's
+ * `elf_validity_cache_index_versions()` does.
+ *
+ * Returns 0 with `*out` filled, or a negative errno with `*out` unchanged: `-ENOEXEC` when the file
+ * is not an ELF64 file with its section table inside, or the module has only one of
+ * `__version_ext_crcs` and `__version_ext_names`, or fewer names than CRCs (the kernel refuses
+ * such a module); `-EINVAL` for a NULL `image` or `out` or a `len` beyond `PTRDIFF_MAX`.
+ *
+ * # Safety
+ * Non-NULL pointers must be valid: `image` for reads of `len` bytes, `out` for writes.
+ */
+int klpelf_module_versions(const void *image, size_t len, struct klpelf_versions_info *out);
+
+/**
+ * Walks one symbol version table of a module file, in file order: `table` is
+ * `KLPELF_VERSIONS_BASIC` (`__versions`) or `KLPELF_VERSIONS_EXTENDED` (the 6.14+ pair). The file
+ * is read as in `klpelf_module_versions()`; CRCs are decoded in the module's byte order.
+ *
+ * Returns 1 with `*version` filled and `*cursor` advanced; 0 after the last entry or when the
+ * module lacks the table (`*version` and `*cursor` unchanged); or a negative errno with both
+ * unchanged: `-ENOEXEC` as for `klpelf_module_versions()` (checked on a walk's first call), and
+ * for a `__versions` entry whose name has no NUL within its 56 bytes; `-EINVAL` for an unknown
+ * `table`, NULL pointers or a `len` beyond `PTRDIFF_MAX`. A cursor that does not come from this
+ * walk never makes klpelf read outside the image.
+ *
+ * # Safety
+ * Non-NULL pointers must be valid: `image` for reads of `len` bytes, `cursor` for reads and
+ * writes, `version` for writes.
+ */
+int klpelf_versions_next(const void *image,
+                         size_t len,
+                         int table,
+                         struct klpelf_versions_cursor *cursor,
+                         struct klpelf_version *version);
+
+/**
+ * The `vermagic=` value of a module file (the first, NUL-terminated one in `.modinfo`, as the
+ * kernel's `get_modinfo()` finds it), split as `same_magic()` splits it, and whether the module has
+ * `__versions`. Any 64-bit architecture and byte order, `len` bytes at any address.
+ *
+ * Returns 0 with `*out` filled, or a negative errno with `*out` unchanged: `-ENODATA` when the
+ * module has no `.modinfo` or no `vermagic=` in it; `-ENOEXEC` when it is not an ELF64 file with
+ * its section table inside; `-EINVAL` for NULL pointers or a `len` beyond `PTRDIFF_MAX`.
+ *
+ * # Safety
+ * Non-NULL pointers must be valid: `image` for reads of `len` bytes, `out` for writes.
+ */
+int klpelf_module_vermagic(const void *image, size_t len, struct klpelf_vermagic *out);
+
+/**
+ * Splits the NUL-terminated version magic `magic` (a module's `vermagic=` value, or a kernel's
+ * `VERMAGIC_STRING`) at its first space, as `same_magic()` does; `out->has_crcs` is false.
+ *
+ * Returns 0 with `*out` filled, or `-EINVAL` (NULL `magic` or `out`) with `*out` unchanged.
+ *
+ * # Safety
+ * `magic` must be NULL or a NUL-terminated string; `out` NULL or valid for writes.
+ */
+int klpelf_vermagic_split(const char *magic, struct klpelf_vermagic *out);
+
+/**
+ * The kernel's `same_magic(amagic, bmagic, has_crcs)`: 1 when the two NUL-terminated version
+ * magics match, comparing only what follows each one's release (its first space on) when
+ * `has_crcs` (the module has `__versions`, `klpelf_module_vermagic()`'s `has_crcs`), 0 when they do
+ * not, `-EINVAL` when either is NULL.
+ *
+ * # Safety
+ * `a` and `b` must be NULL or NUL-terminated strings.
+ */
+int klpelf_same_magic(const char *a, const char *b, bool has_crcs);
 
 /**
  * Persists the ELF information a livepatch module needs after its image is freed: a copy of the ELF

@@ -11,6 +11,7 @@ use crate::check_id::KlpelfCheck;
 use crate::compression::KlpelfCompression;
 use crate::decompress::StreamFault;
 use crate::errno;
+use crate::inspect_view::InspectFault;
 use crate::rejection::Rejection;
 use crate::signature::{Pkcs7Fault, SignatureError, SignatureFault, VerifyError};
 
@@ -83,6 +84,13 @@ pub enum Error {
     EmptyImage { format: KlpelfCompression },
     /// This build has no decompressor (the freestanding build, `-ENOSYS`).
     NoDecompressor { format: KlpelfCompression },
+    /// A module file that cannot be inspected: not ELF64, a section table outside the file, or
+    /// malformed version tables (`-ENOEXEC`).
+    Inspect(InspectFault),
+    /// An argument out of its documented range (`-EINVAL`); says which and why.
+    Invalid(&'static str),
+    /// What was asked for is not in the module (`-ENODATA`).
+    Absent { what: &'static str },
 }
 
 impl Error {
@@ -104,7 +112,9 @@ impl Error {
             Error::ImageTooLarge { .. } => errno::EFBIG,
             Error::NoDecompressor { .. } => errno::ENOSYS,
             Error::AlreadyPersisted | Error::KallsymsPresent => errno::EEXIST,
-            Error::Rejected(_) | Error::NoName => errno::ENOEXEC,
+            Error::Rejected(_) | Error::NoName | Error::Inspect(_) => errno::ENOEXEC,
+            Error::Absent { .. } => errno::ENODATA,
+            Error::Invalid(_) => errno::EINVAL,
             Error::Unsigned => errno::ENODATA,
             Error::BadSignature(_) => errno::EBADMSG,
             Error::UnsupportedSignature { .. } => errno::ENOPKG,
@@ -230,6 +240,9 @@ impl fmt::Display for Error {
             Error::EmptyImage { format } => {
                 write!(f, "{}: the stream decodes to nothing (an empty module)", format.name())
             }
+            Error::Inspect(ref fault) => write!(f, "{fault}"),
+            Error::Absent { what } => write!(f, "the module has no {what}"),
+            Error::Invalid(what) => f.write_str(what),
             Error::NoDecompressor { format } => write!(
                 f,
                 "the module is {}-compressed and this klpelf (the freestanding build) has no \

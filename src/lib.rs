@@ -14,7 +14,9 @@
 //!   decoders; [`image`]: a module image owned by klpelf, opened from a file, a descriptor or
 //!   bytes (mapped, read or decompressed);
 //! - [`load_info`]: `struct load_info` from a checked image, and the image back from it;
-//! - [`modinfo`]: the `.modinfo` reader;
+//! - [`modinfo`]: the `.modinfo` reader; [`versions`]: `__versions`, the extended version tables
+//!   and the version magic; [`inspect_view`]: a module file of any 64-bit architecture and byte
+//!   order, read for inspection;
 //! - [`prepare`]: what the loader does before `copy_module_elf()` (name, `core_kallsyms`,
 //!   `rewrite_section_headers()`), with [`kallsyms`], the kept symbol table;
 //! - [`persist`]: the copy and free logic, safe Rust over borrowed views;
@@ -56,6 +58,7 @@ pub mod error;
 pub mod ffi;
 pub mod freestanding;
 pub mod image;
+pub mod inspect_view;
 pub mod kallsyms;
 pub mod klp_names;
 pub mod klp_relocs;
@@ -71,6 +74,7 @@ pub mod relocate;
 pub mod section_table;
 pub mod signature;
 pub mod symbol_map;
+pub mod versions;
 pub mod view;
 
 /// Major version of the klpelf API (semantic versioning).

@@ -8,8 +8,14 @@
 //! compare and return a last entry that is not NUL-terminated by reading past the section's end;
 //! klpelf never matches such an entry, because it cannot be handed out as a NUL-terminated string
 //! inside the image.
+//!
+//! For inspection (what kmod's `modinfo` shows) every entry is handed out in file order, split
+//! at its first `=` as kmod splits it ([`split`]), from a module file of any architecture and byte
+//! order ([`section`]); there the unterminated last entry is shown too, as kmod shows it.
 
 use core::ops::Range;
+
+use crate::inspect_view::ModuleView;
 
 /// One entry of the section: the bytes between two NUL runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +53,23 @@ pub fn find(section: &[u8], tag: &[u8]) -> Option<Range<usize>> {
         let start = entry.offset + tag.len() + 1;
         Some(start..start + value.len())
     })
+}
+
+/// The `.modinfo` section of a module file, as kmod finds it (the first section of that name
+/// inside the file), or `None` when there is none.
+pub fn section<'a>(view: &ModuleView<'a>) -> Option<(usize, &'a [u8])> {
+    let (_, shdr, bytes) = view.find(b".modinfo")?;
+    Some((usize::try_from(shdr.sh_offset).ok()?, bytes))
+}
+
+/// An entry split as kmod's `kmod_module_get_info()` splits it: the tag before the first `=` and
+/// the value after it; an entry without `=` is all tag, with an empty value (the empty slice at
+/// the entry's end, so that it too points into the section).
+pub fn split(text: &[u8]) -> (&[u8], &[u8]) {
+    match text.iter().position(|&b| b == b'=') {
+        Some(at) => (&text[..at], &text[at + 1..]),
+        None => text.split_at(text.len()),
+    }
 }
 
 #[cfg(test)]
@@ -87,6 +110,16 @@ mod tests {
         assert_eq!(value(s, "livepatch"), None);
         let last = entries(s).last().unwrap();
         assert_eq!(last, Entry { offset: 7, text: b"livepatch=Y", terminated: false });
+    }
+
+    #[test]
+    fn entries_split_at_the_first_equals_sign() {
+        assert_eq!(split(b"license=GPL"), (&b"license"[..], &b"GPL"[..]));
+        assert_eq!(split(b"a=b=c"), (&b"a"[..], &b"b=c"[..]));
+        let flag = b"flag";
+        assert_eq!(split(flag), (&b"flag"[..], &b""[..]));
+        assert_eq!(split(flag).1.as_ptr(), flag[4..].as_ptr(), "the empty value points after it");
+        assert_eq!(split(b"=v"), (&b""[..], &b"v"[..]));
     }
 
     #[test]

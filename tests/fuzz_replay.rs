@@ -21,13 +21,14 @@ use support::fuzz_targets::{self, numbering, CopyCase, ModinfoCase, RawCase};
 use support::image::Image;
 use support::objects::oracle;
 
-const TARGETS: [&str; 6] = [
+const TARGETS: [&str; 7] = [
     "setup_pipeline",
     "copy_structured",
     "modinfo_signature",
     "image_open",
     "relocs",
     "pkcs7_verify",
+    "inspect",
 ];
 /// Limits for committed inputs, which stay small.
 const MAX_FILE: u64 = 32 * 1024;
@@ -102,6 +103,11 @@ fn replay_relocs() {
 }
 
 #[test]
+fn replay_inspect() {
+    replay("inspect", fuzz_targets::inspect);
+}
+
+#[test]
 fn replay_image_open() {
     replay("image_open", fuzz_targets::image_open);
 }
@@ -158,6 +164,7 @@ fn targets_accept_edge_inputs() {
         fuzz_targets::image_open(data);
         fuzz_targets::relocs(data);
         fuzz_targets::pkcs7_verify(data);
+        fuzz_targets::inspect(data);
     }
     // Every rare event of copy_structured, on an otherwise valid case.
     for rare in 0xf0..=0xf9u8 {

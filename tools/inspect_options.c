@@ -22,6 +22,7 @@ enum {
 	OPT_STRICT,
 	OPT_VERIFY,
 	OPT_VERIFY_KERNEL,
+	OPT_MODINFO,
 };
 
 /* One option: getopt_long's fields, and its line in --help. */
@@ -60,6 +61,11 @@ static const struct option_row rows[] = {
 	{ "verify-kernel", required_argument, OPT_VERIFY_KERNEL, "IMAGE",
 	  "verify each module's signature against the certificates built into the kernel IMAGE "
 	  "(vmlinux or vmlinuz)" },
+	{ "modinfo", no_argument, OPT_MODINFO, NULL,
+	  "print what kmod's modinfo prints for each FILE (any 64-bit architecture), or with --json "
+	  "its .modinfo, version tables, vermagic and signature" },
+	{ "field", required_argument, 'F', "FIELD",
+	  "with --modinfo (implied): print only FIELD's values, as modinfo -F" },
 };
 
 #define NROWS (sizeof(rows) / sizeof(rows[0]))
@@ -204,6 +210,8 @@ static int take_option(int c, const char *arg, const char *spelled, struct inspe
 		o->verify_certs[o->nverify_certs++] = arg;
 		return 0;
 	case OPT_VERIFY_KERNEL: o->verify_kernel = arg; return 0;
+	case OPT_MODINFO: o->mode = MODE_MODINFO; return 0;
+	case 'F': o->mode = MODE_MODINFO; o->field = arg; return 0;
 	case OPT_BASE:
 		if (parse_address(arg, &o->base))
 			return usage_error(o->argv0, "--base '%s' is not an address (decimal, or 0x...)",
@@ -228,6 +236,9 @@ static int check_combination(struct inspect_options *o)
 		return usage_error(o->argv0, "--base and --strict need --relocs");
 	if ((o->kernel_release || o->force) && !o->map_path)
 		return usage_error(o->argv0, "--kernel-release and --force need --resolve MAP");
+	if (o->mode == MODE_MODINFO && (o->map_path || o->sample))
+		return usage_error(o->argv0, "--modinfo takes module FILEs, without --resolve or "
+					     "--sample");
 	if (o->sample && o->nfiles)
 		return usage_error(o->argv0, "--sample takes no FILE; give one or the other");
 	if (!o->sample && !o->nfiles)

@@ -30,6 +30,7 @@ enum inspect_mode {
 	MODE_INSPECT, /* the report: checks, persisted ELF information, [--resolve [--relocs]] */
 	MODE_HELP,    /* -h, --help: usage on standard output */
 	MODE_VERSION, /* -V, --version */
+	MODE_MODINFO, /* --modinfo, -F FIELD: what kmod's modinfo prints (inspect_modinfo.c) */
 	MODE_COUNT
 };
 
@@ -51,6 +52,7 @@ struct inspect_options {
 	char **files;               /* the module files named ("-": standard input) */
 	int nfiles;
 	const char *argv0;
+	const char *field;          /* -F FIELD: --modinfo prints only FIELD's values */
 };
 
 /* Parses argv into `o`. Returns 0, or INSPECT_USAGE after printing why (and a hint) to stderr. */

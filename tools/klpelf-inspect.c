@@ -23,6 +23,7 @@
 
 #include "inspect_errors.h"
 #include "inspect_modes.h"
+#include "inspect_modinfo.h"
 #include "inspect_options.h"
 #include "inspect_output.h"
 
@@ -35,6 +36,7 @@ extern const unsigned char klpelf_sample_image_end[];
 /* The modes that run over module files, by enum inspect_mode. */
 static const struct inspect_mode_ops *const modes[MODE_COUNT] = {
 	[MODE_INSPECT] = &inspect_report_mode,
+	[MODE_MODINFO] = &inspect_modinfo_mode,
 };
 
 /*
@@ -98,7 +100,7 @@ static int run_files(struct inspect_run *run, const struct inspect_mode_ops *mod
 		return run_file(run, mode, NULL);
 	worst = INSPECT_OK;
 	for (i = 0; i < o->nfiles; i++) {
-		if (o->nfiles > 1 && !o->json && !o->quiet)
+		if (o->nfiles > 1 && !o->json && !o->quiet && o->mode != MODE_MODINFO)
 			printf("%s==> %s <==\n", i ? "\n" : "", o->files[i]);
 		fflush(stdout); /* the reports and stderr's messages stay in order */
 		status = run_file(run, mode, o->files[i]);

@@ -1,7 +1,8 @@
 //! The C boundary: every exported function, grouped as the header presents them (`persist`:
 //! the kernel's two functions; `image`: module files, compressed or not, opened into images klpelf
 //! owns; `ingest`: module images to `load_info` and `struct module`; `livepatch`: the livepatch
-//! names and relocation walk; `klp_relocs`: applying and clearing livepatch relocations;
+//! names and relocation walk; `modinfo`: a module file's `.modinfo` entries, symbol versions and
+//! version magic, for any architecture; `klp_relocs`: applying and clearing livepatch relocations;
 //! `symbol_map`: a kernel's symbol map; `signature`: the appended module signature, read and
 //! verified;
 //! `runtime`: allocator, errors, version). Each export checks its pointers, turns them into
@@ -12,6 +13,7 @@ mod image;
 mod ingest;
 mod klp_relocs;
 mod livepatch;
+mod modinfo;
 mod persist;
 mod runtime;
 mod signature;
@@ -21,6 +23,7 @@ pub use image::*;
 pub use ingest::*;
 pub use klp_relocs::*;
 pub use livepatch::*;
+pub use modinfo::*;
 pub use persist::*;
 pub use runtime::*;
 pub use signature::*;

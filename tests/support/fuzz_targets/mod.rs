@@ -24,6 +24,8 @@
 //!   certificate sets and verification, which must agree with each other;
 //! - [`image_open`]: bytes as a module file, compressed or not → `klpelf_image_from_bytes()` and
 //!   `klpelf_image_from_fd()` (mapped or decoded), which must agree → the pipeline on the image.
+//! - [`inspect`]: bytes as a module file of any architecture and byte order → the inspection API
+//!   (every `.modinfo` entry, the version tables, the version magic), at an odd address.
 //!
 //! Nothing here depends on the fuzzer: inputs are plain bytes, so the replay needs no extra crate.
 
@@ -31,6 +33,7 @@ mod accepted;
 mod bytes;
 mod copy_structured;
 mod image_open;
+mod inspect;
 mod models;
 mod modinfo_signature;
 mod persisted;
@@ -46,6 +49,7 @@ pub use self::{
     bytes::bytes_of,
     copy_structured::{copy_structured, CopyCase, Oracle, Rare, RawCase},
     image_open::image_open,
+    inspect::inspect,
     models::MARKER,
     modinfo_signature::{modinfo_signature, module_around, ModinfoCase, MODINFO_INDEX},
     persisted::numbering,
