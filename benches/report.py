@@ -46,6 +46,8 @@ def parse_args():
     ap.add_argument("--date", default="")
     ap.add_argument("--settings", default="")
     ap.add_argument("--findings", default="benches/findings.md")
+    ap.add_argument("--modinfo", default="",
+                    help="benches/modinfo_vs_kmod.py's section (or its skipped: line), kept as is")
     return ap.parse_args()
 
 
@@ -92,6 +94,21 @@ def summary(copy_results, ingest_results, images_results, relocs_result, verify_
     lines.append("")
 
 
+def modinfo_section(path, lines):
+    """The whole-package modinfo comparison, which runs two programs rather than criterion: its
+    section as benches/modinfo_vs_kmod.py printed it, or why it was not measured."""
+    text = ""
+    if path and os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            text = f.read().strip()
+    if text.startswith("## "):
+        lines.append(text + "\n")
+        return
+    lines.append("## modinfo: a whole kernel package, klpelf-inspect --modinfo against kmod's "
+                 "modinfo\n")
+    lines.append(f"Not measured in this run: {text or 'no result'}.\n")
+
+
 def reproducing(lines):
     lines.append("## Reproducing\n")
     lines.append(
@@ -105,7 +122,9 @@ def reproducing(lines):
         "this file from the last run. One case alone, for a profiler: "
         "`KLPELF_BENCH_PROFILE=copy/klpelf/4096 KLPELF_BENCH_ITERS=100000 "
         "valgrind --tool=callgrind target/release/deps/klpelf-<hash>` (ids as in the tables: "
-        "`GROUP/VARIANT/PARAM`).\n"
+        "`GROUP/VARIANT/PARAM`). The modinfo section alone: `benches/modinfo_vs_kmod.py "
+        "--inspect build/klpelf-inspect --cache build/packages` (it needs kmod's `modinfo` and "
+        "fetches the package once).\n"
     )
 
 
@@ -136,6 +155,7 @@ def main():
 
     relocs_result = relocs_section(relocs, lines)
     verify_result = verify_section(verify, lines, args.objects)
+    modinfo_section(args.modinfo, lines)
 
     summary(copy_results, ingest_results, images_results, relocs_result, verify_result, lines)
     if args.findings and os.path.exists(args.findings):
