@@ -32,3 +32,12 @@ foreach(set IN ITEMS "amd64||linux-modules-7\\.2\\..*-cloud-amd64|1000"
 endforeach()
 set_tests_properties(modinfo_diff_kbuild modinfo_diff_amd64 modinfo_diff_arm64 modinfo_diff_s390x
   PROPERTIES SKIP_REGULAR_EXPRESSION "skipped:")
+
+# The certificate built into Debian sid's 7.2 cloud kernel verifies every module of its package
+# (tests/signature_debian.rs, ignored by a plain cargo test because it downloads): run here, with
+# the same package cache, so that an offline run is reported as skipped.
+add_test(NAME signature_debian
+  COMMAND ${CMAKE_COMMAND} -E env KLPELF_PACKAGE_CACHE=${klpelf_packages_cache}
+          ${KLPELF_CARGO} test --test signature_debian -- --ignored --nocapture
+  WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
+set_tests_properties(signature_debian PROPERTIES TIMEOUT 900 SKIP_REGULAR_EXPRESSION "skipped:")

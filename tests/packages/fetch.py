@@ -17,6 +17,7 @@ Command line:  fetch.py --cache DIR --suite SUITE [--arch ARCH] REGEX
 From Python:   fetch(cache, suite, regex, arch=None) -> (root, None) or (None, why)
 """
 import argparse
+import fcntl
 import glob
 import os
 import re
@@ -104,6 +105,15 @@ def fetch(cache, suite, regex, arch=None):
     if not os.path.exists(KEYRING):
         return None, "debian-archive-keyring is not installed"
     base, options = apt_options(cache, suite, arch)
+    # Tests run in parallel may fetch from the same configuration: one at a time.
+    os.makedirs(base, exist_ok=True)
+    with open(os.path.join(base, "lock"), "w", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return fetch_locked(base, options, suite, regex, arch)
+
+
+def fetch_locked(base, options, suite, regex, arch):
+    """fetch() with the configuration's lock held."""
     # A finished fetch of the same request is reused without asking the network.
     key = re.sub(r"[^A-Za-z0-9.+-]", "_", regex)
     stamp = os.path.join(base, f"fetched-{key}")
@@ -120,9 +130,11 @@ def fetch(cache, suite, regex, arch=None):
         return None, f"no package of Debian {suite} ({arch or 'native'}) matches {regex}"
     debs = os.path.join(base, "debs")
     os.makedirs(debs, exist_ok=True)
-    subprocess.run(["apt-get", *options, "-qq", "download", name], cwd=debs,
-                   capture_output=True, check=False)
     found = glob.glob(os.path.join(debs, f"{name}_*.deb"))
+    if not found:
+        subprocess.run(["apt-get", *options, "-qq", "download", name], cwd=debs,
+                       capture_output=True, check=False)
+        found = glob.glob(os.path.join(debs, f"{name}_*.deb"))
     if not found:
         return None, f"cannot download {name} from Debian {suite} (offline?)"
     root = os.path.join(base, "root", name)
