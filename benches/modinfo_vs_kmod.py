@@ -140,7 +140,7 @@ def main():
             cpu = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), "?")
     print(f"""## modinfo: a whole kernel package, klpelf-inspect --modinfo against kmod's modinfo
 
-Written by `benches/modinfo_vs_kmod.py` (not by `scripts/bench`): {len(files)} modules of
+Measured by `benches/modinfo_vs_kmod.py` (part of `scripts/bench`'s run): {len(files)} modules of
 `{package}` (`.ko.xz`, signed), {BATCH} paths a process for both programs, output discarded;
 both decompress every module (liblzma, in both) and print the same bytes
 (`tests/kmod/modinfo_diff.py`); then the same modules as plain `.ko` files. Median
@@ -154,8 +154,8 @@ median [smallest, largest].
 {rows("`.ko`", plain_runs, plain_ratios)}
 
 Machine: {cpu}, {os.cpu_count()} logical cores, Linux {kernel}; load average before
-{before[0]:.2f} {before[1]:.2f} {before[2]:.2f}, after {after[0]:.2f} {after[1]:.2f} {after[2]:.2f}
-(the machine was shared with other work); {time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}.
+{before[0]:.2f} {before[1]:.2f} {before[2]:.2f}, after {after[0]:.2f} {after[1]:.2f} {after[2]:.2f};
+{time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}.
 """)
     return 0
 

@@ -53,7 +53,7 @@ def parse_args():
 
 def intro(lines):
     lines.append(
-        "Written by `scripts/bench` from one run of `benches/klpelf.rs` (criterion); do not edit "
+        "Written by `scripts/bench` from one run of `benches/klpelf.rs` (criterion) and `benches/modinfo_vs_kmod.py`; do not edit "
         "by hand. Every figure comes from the same run on the same machine, so the ratios are "
         "what to read: absolute times move with the host. The run is made of rounds; in each "
         "round every benchmark runs once, the variants of a size seconds apart. A time is the "
