@@ -21,14 +21,16 @@
 use der::asn1::AnyRef;
 use der::oid::ObjectIdentifier;
 use der::{Decode, Header, Reader, SliceReader, Tag};
+use goblin::elf::section_header::{SHT_PROGBITS, SHT_SYMTAB};
 use x509_cert::ext::pkix::SubjectKeyIdentifier;
 use x509_cert::Certificate;
 
 use super::pkcs7::{expect, next, reader};
 use crate::error::Error;
 use crate::image::Image;
-use crate::layout::{Elf64_Ehdr, Elf64_Shdr, Elf64_Sym};
-use crate::view::{c_string, file_range, one_at, slice_at};
+use crate::inspect_view::ModuleView;
+use crate::layout::Elf64_Sym;
+use crate::view::{c_string, file_range, slice_at};
 
 /// Why a certificate, PEM file or kernel image gave no key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -273,15 +275,13 @@ fn decompress_payload(payload: &[u8]) -> Result<Image, Error> {
 }
 
 /// `system_certificate_list_size` bytes at `system_certificate_list`, from the ELF's symbol table,
-/// if it has both symbols and they point into its file.
+/// if it has both symbols and they point into its file. The sections are read through
+/// [`ModuleView`], the one reader of a file's section table (extended numbering included).
 fn symbol_list(elf: &[u8]) -> Option<&[u8]> {
-    let ehdr: &Elf64_Ehdr = one_at(elf, 0).ok()?;
-    let shdrs: &[Elf64_Shdr] =
-        slice_at(elf, usize::try_from(ehdr.e_shoff).ok()?, usize::from(ehdr.e_shnum)).ok()?;
-    let contents =
-        |shdr: &Elf64_Shdr| elf.get(file_range(shdr.sh_offset, shdr.sh_size, elf.len())?);
-    let symtab = shdrs.iter().find(|s| s.sh_type == goblin::elf::section_header::SHT_SYMTAB)?;
-    let strtab = contents(shdrs.get(usize::try_from(symtab.sh_link).ok()?)?)?;
+    let view = ModuleView::parse(elf).ok()?;
+    let shdrs = || (0..view.count() as u64).filter_map(|index| view.section_header(index));
+    let symtab = shdrs().find(|s| s.sh_type == SHT_SYMTAB)?;
+    let strtab = view.contents(&view.section_header(u64::from(symtab.sh_link))?)?;
     let count = usize::try_from(symtab.sh_size).ok()? / core::mem::size_of::<Elf64_Sym>();
     let syms: &[Elf64_Sym] = slice_at(elf, usize::try_from(symtab.sh_offset).ok()?, count).ok()?;
     let value_of = |name: &[u8]| {
@@ -290,10 +290,8 @@ fn symbol_list(elf: &[u8]) -> Option<&[u8]> {
             .map(|sym| sym.st_value)
     };
     let at_address = |address: u64, len: u64| {
-        let shdr = shdrs.iter().find(|s| {
-            s.sh_type == goblin::elf::section_header::SHT_PROGBITS
-                && address >= s.sh_addr
-                && address - s.sh_addr < s.sh_size
+        let shdr = shdrs().find(|s| {
+            s.sh_type == SHT_PROGBITS && address >= s.sh_addr && address - s.sh_addr < s.sh_size
         })?;
         let offset = shdr.sh_offset.checked_add(address - shdr.sh_addr)?;
         elf.get(file_range(offset, len, elf.len())?)
