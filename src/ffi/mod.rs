@@ -110,6 +110,23 @@ fn boundary<T: FailureValue>(body: impl FnOnce() -> Result<T, Error>) -> T {
     T::failure(error.errno())
 }
 
+/// The bytes of an export's `image` argument, once its `out` argument is known to be non-NULL: the
+/// prologue of the exports that describe an image into one out-parameter.
+///
+/// # Safety
+/// A non-NULL `image` must be valid for reads of `len` bytes for the lifetime chosen.
+unsafe fn image_for<'a, T>(
+    image: *const c_void,
+    len: usize,
+    out: *mut T,
+) -> Result<&'a [u8], Error> {
+    if out.is_null() {
+        return Err(Error::NullArgument("out"));
+    }
+    // SAFETY: the caller's contract for `image`.
+    unsafe { bytes(image.cast::<u8>(), len, "image") }
+}
+
 /// Borrows a C pointer argument, naming it in the error when it is NULL.
 ///
 /// # Safety

@@ -3,7 +3,7 @@
 //! export checks its pointers, makes one call into the safe core and writes its out-parameters
 //! only on success.
 
-use super::{boundary, bytes, c_str};
+use super::{boundary, bytes, c_str, image_for};
 use crate::error::Error;
 use crate::inspect_view::ModuleView;
 use crate::modinfo;
@@ -189,11 +189,8 @@ pub unsafe extern "C" fn klpelf_module_versions(
     out: *mut KlpelfVersionsInfo,
 ) -> c_int {
     boundary(|| {
-        if out.is_null() {
-            return Err(Error::NullArgument("out"));
-        }
         // SAFETY: the caller's contract for `image`.
-        let image = unsafe { bytes(image.cast::<u8>(), len, "image") }?;
+        let image = unsafe { image_for(image, len, out) }?;
         let v = Versions::new(ModuleView::parse(image)?)?;
         let info = KlpelfVersionsInfo {
             basic_count: v.count(Table::Basic),
@@ -316,11 +313,8 @@ pub unsafe extern "C" fn klpelf_module_vermagic(
     out: *mut KlpelfVermagic,
 ) -> c_int {
     boundary(|| {
-        if out.is_null() {
-            return Err(Error::NullArgument("out"));
-        }
         // SAFETY: the caller's contract for `image`.
-        let image = unsafe { bytes(image.cast::<u8>(), len, "image") }?;
+        let image = unsafe { image_for(image, len, out) }?;
         let view = ModuleView::parse(image)?;
         let (_, section) =
             modinfo::section(&view).ok_or(Error::Absent { what: ".modinfo section" })?;

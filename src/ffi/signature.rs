@@ -6,8 +6,7 @@
 use core::ffi::{c_char, c_int, c_void};
 use core::ptr;
 
-use super::{boundary, bytes};
-use crate::error::Error;
+use super::{boundary, image_for};
 use crate::layout::KlpelfSignature;
 use crate::signature;
 
@@ -53,22 +52,6 @@ pub unsafe extern "C" fn klpelf_module_signature(
         }
         Ok(0)
     })
-}
-
-/// The bytes of an export's `image` argument, once its `out` argument is known to be non-NULL.
-///
-/// # Safety
-/// A non-NULL `image` must be valid for reads of `len` bytes for the lifetime chosen.
-unsafe fn image_for<'a, T>(
-    image: *const c_void,
-    len: usize,
-    out: *mut T,
-) -> Result<&'a [u8], Error> {
-    if out.is_null() {
-        return Err(Error::NullArgument("out"));
-    }
-    // SAFETY: the caller's contract for `image`.
-    unsafe { bytes(image.cast::<u8>(), len, "image") }
 }
 
 /// What kmod's `modinfo` shows of a module's appended PKCS#7 signature (its first signer), filled
